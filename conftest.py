@@ -1,0 +1,144 @@
+"""Personas shared by every test.
+
+The street: 和平区中心 (district) → 嘉禾路分中心 (sub-centre) → 甲站 and 乙站
+(stations), with 甲站一号楼 a point under 甲站. A second district, 东城区,
+stands apart with its own station 丙站.
+
+- 平台管理员 (admin): the platform admin, 13800000000
+- 周主任 (subcentre_admin): sub-centre admin of 嘉禾路分中心
+- 张站长 (manager_a): station manager of 甲站
+- 李站长 (manager_b): station manager of 乙站
+- 赵队长 (leader_a): team leader at 甲站
+- 小陈 (volunteer_a): volunteer at 甲站
+- 王阿姨 (resident_a): resident of 甲站, with an ID number
+- 刘大爷 (resident_b): resident of 乙站, with an ID number
+- 孙经理 (liaison_a): liaison of a unit at 甲站
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from wenming.lib import cn_id
+
+ID_A = "310109195506120025"
+ID_B = "310109194811030013"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from django.conf import settings
+
+    return f"database: {settings.DATABASES['default']['ENGINE']} ({'CI' if os.environ.get('CI') else 'local'})"
+
+
+@dataclass
+class Street:
+    district: object
+    subcentre: object
+    station_a: object
+    station_b: object
+    point_a: object
+    other_district: object
+    station_c: object
+
+
+@pytest.fixture
+def street(db: None) -> Street:
+    from wenming.network.models import SiteKind, SiteLevel
+    from wenming.network.services import create_site
+
+    district = create_site(actor=None, parent=None, level=SiteLevel.CENTRE, name="和平区新时代文明实践中心", code="HP",
+                           kind=SiteKind.DISTRICT, latitude=31.20, longitude=121.48)
+    sub = create_site(actor=None, parent=district, level=SiteLevel.SUBCENTRE, name="嘉禾路街道新时代文明实践分中心",
+                      code="HP-JH", kind=SiteKind.STREET, latitude=31.2100, longitude=121.4900, address="嘉禾路216号")
+    a = create_site(actor=None, parent=sub, level=SiteLevel.STATION, name="甲居民区实践站", code="HP-JH-A",
+                    kind=SiteKind.RESIDENTIAL, latitude=31.2110, longitude=121.4910, contact_phone="13912345678")
+    b = create_site(actor=None, parent=sub, level=SiteLevel.STATION, name="乙居民区实践站", code="HP-JH-B",
+                    kind=SiteKind.RESIDENTIAL, latitude=31.2300, longitude=121.5100, contact_phone="13987654321")
+    pa = create_site(actor=None, parent=a, level=SiteLevel.POINT, name="甲站一号楼实践点", code="HP-JH-A-1",
+                     kind=SiteKind.BUILDING, latitude=31.2115, longitude=121.4915)
+    other = create_site(actor=None, parent=None, level=SiteLevel.CENTRE, name="东城区新时代文明实践中心", code="DC",
+                        kind=SiteKind.DISTRICT, latitude=39.92, longitude=116.41)
+    other_sub = create_site(actor=None, parent=other, level=SiteLevel.SUBCENTRE, name="东四街道分中心", code="DC-DS",
+                            kind=SiteKind.STREET, latitude=39.93, longitude=116.42)
+    c = create_site(actor=None, parent=other_sub, level=SiteLevel.STATION, name="丙居民区实践站", code="DC-DS-C",
+                    kind=SiteKind.RESIDENTIAL, latitude=39.931, longitude=116.421)
+    return Street(district, sub, a, b, pa, other, c)
+
+
+def _user(phone: str, name: str, **extra: object):  # type: ignore[no-untyped-def]
+    from wenming.accounts.models import User
+
+    return User.objects.create_user(phone, "correct-horse-battery", name=name, **extra)
+
+
+def _grant(user, role: str, site) -> None:  # type: ignore[no-untyped-def]
+    from wenming.accounts.models import RoleGrant
+
+    RoleGrant.objects.create(user=user, role=role, site=site)
+
+
+@dataclass
+class People:
+    admin: object
+    subcentre_admin: object
+    manager_a: object
+    manager_b: object
+    leader_a: object
+    volunteer_a: object
+    resident_a: object
+    resident_b: object
+    liaison_a: object
+    manager_c: object
+
+
+@pytest.fixture
+def people(street: Street) -> People:
+    from wenming.accounts.models import Profile, Role
+
+    admin = _user("13800000000", "平台管理员", is_staff=True)
+    _grant(admin, Role.PLATFORM_ADMIN, None)
+    sub_admin = _user("13800000001", "周主任", is_staff=True)
+    _grant(sub_admin, Role.SUBCENTRE_ADMIN, street.subcentre)
+    manager_a = _user("13800000002", "张站长", home_site=street.station_a)
+    _grant(manager_a, Role.STATION_MANAGER, street.station_a)
+    manager_b = _user("13800000003", "李站长", home_site=street.station_b)
+    _grant(manager_b, Role.STATION_MANAGER, street.station_b)
+    leader_a = _user("13800000004", "赵队长", home_site=street.station_a)
+    _grant(leader_a, Role.TEAM_LEADER, street.station_a)
+    volunteer_a = _user("13800000005", "小陈", home_site=street.station_a)
+    _grant(volunteer_a, Role.VOLUNTEER, street.station_a)
+    resident_a = _user("13800000006", "王阿姨", home_site=street.station_a)
+    _grant(resident_a, Role.RESIDENT, street.station_a)
+    resident_b = _user("13800000007", "刘大爷", home_site=street.station_b)
+    _grant(resident_b, Role.RESIDENT, street.station_b)
+    liaison_a = _user("13800000008", "孙经理", home_site=street.station_a)
+    _grant(liaison_a, Role.UNIT_LIAISON, street.station_a)
+    manager_c = _user("13800000009", "钱站长", home_site=street.station_c)
+    _grant(manager_c, Role.STATION_MANAGER, street.station_c)
+    for person, number in ((resident_a, ID_A), (resident_b, ID_B)):
+        profile = Profile(user=person)
+        ident = cn_id.parse(number)
+        profile.set_id_number(ident.value)
+        profile.gender, profile.birth_date = ident.gender, ident.birth_date
+        profile.save()
+    return People(admin, sub_admin, manager_a, manager_b, leader_a, volunteer_a, resident_a, resident_b, liaison_a,
+                  manager_c)
+
+
+@pytest.fixture
+def sms_outbox():  # type: ignore[no-untyped-def]
+    from wenming.accounts import sms
+
+    sms.outbox.clear()
+    yield sms.outbox
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def postgres_only(settings) -> None:  # type: ignore[no-untyped-def]
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")

@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from wenming.api import api
+
+urlpatterns = [
+    path("", include("wenming.core.urls")),
+    path("", include("wenming.network.urls")),
+    path("accounts/", include("wenming.accounts.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]
+
+if settings.BENCH_BASELINE:
+    from wenming.core.views import bench_baseline
+
+    urlpatterns.append(path("bench/baseline", bench_baseline))
