@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from wenming.core.health import healthz
 
 app_name = "core"
-urlpatterns: list = []
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+]
