@@ -19,10 +19,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 
 from wenming.lib import cn_id
+
+if TYPE_CHECKING:
+    from wenming.accounts.models import User
+    from wenming.network.models import Site
 
 ID_A = "310109195506120025"
 ID_B = "310109194811030013"
@@ -36,13 +41,13 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 @dataclass
 class Street:
-    district: object
-    subcentre: object
-    station_a: object
-    station_b: object
-    point_a: object
-    other_district: object
-    station_c: object
+    district: Site
+    subcentre: Site
+    station_a: Site
+    station_b: Site
+    point_a: Site
+    other_district: Site
+    station_c: Site
 
 
 @pytest.fixture
@@ -50,32 +55,99 @@ def street(db: None) -> Street:
     from wenming.network.models import SiteKind, SiteLevel
     from wenming.network.services import create_site
 
-    district = create_site(actor=None, parent=None, level=SiteLevel.CENTRE, name="和平区新时代文明实践中心", code="HP",
-                           kind=SiteKind.DISTRICT, latitude=31.20, longitude=121.48)
-    sub = create_site(actor=None, parent=district, level=SiteLevel.SUBCENTRE, name="嘉禾路街道新时代文明实践分中心",
-                      code="HP-JH", kind=SiteKind.STREET, latitude=31.2100, longitude=121.4900, address="嘉禾路216号")
-    a = create_site(actor=None, parent=sub, level=SiteLevel.STATION, name="甲居民区实践站", code="HP-JH-A",
-                    kind=SiteKind.RESIDENTIAL, latitude=31.2110, longitude=121.4910, contact_phone="13912345678")
-    b = create_site(actor=None, parent=sub, level=SiteLevel.STATION, name="乙居民区实践站", code="HP-JH-B",
-                    kind=SiteKind.RESIDENTIAL, latitude=31.2300, longitude=121.5100, contact_phone="13987654321")
-    pa = create_site(actor=None, parent=a, level=SiteLevel.POINT, name="甲站一号楼实践点", code="HP-JH-A-1",
-                     kind=SiteKind.BUILDING, latitude=31.2115, longitude=121.4915)
-    other = create_site(actor=None, parent=None, level=SiteLevel.CENTRE, name="东城区新时代文明实践中心", code="DC",
-                        kind=SiteKind.DISTRICT, latitude=39.92, longitude=116.41)
-    other_sub = create_site(actor=None, parent=other, level=SiteLevel.SUBCENTRE, name="东四街道分中心", code="DC-DS",
-                            kind=SiteKind.STREET, latitude=39.93, longitude=116.42)
-    c = create_site(actor=None, parent=other_sub, level=SiteLevel.STATION, name="丙居民区实践站", code="DC-DS-C",
-                    kind=SiteKind.RESIDENTIAL, latitude=39.931, longitude=116.421)
+    district = create_site(
+        actor=None,
+        parent=None,
+        level=SiteLevel.CENTRE,
+        name="和平区新时代文明实践中心",
+        code="HP",
+        kind=SiteKind.DISTRICT,
+        latitude=31.20,
+        longitude=121.48,
+    )
+    sub = create_site(
+        actor=None,
+        parent=district,
+        level=SiteLevel.SUBCENTRE,
+        name="嘉禾路街道新时代文明实践分中心",
+        code="HP-JH",
+        kind=SiteKind.STREET,
+        latitude=31.2100,
+        longitude=121.4900,
+        address="嘉禾路216号",
+    )
+    a = create_site(
+        actor=None,
+        parent=sub,
+        level=SiteLevel.STATION,
+        name="甲居民区实践站",
+        code="HP-JH-A",
+        kind=SiteKind.RESIDENTIAL,
+        latitude=31.2110,
+        longitude=121.4910,
+        contact_phone="13912345678",
+    )
+    b = create_site(
+        actor=None,
+        parent=sub,
+        level=SiteLevel.STATION,
+        name="乙居民区实践站",
+        code="HP-JH-B",
+        kind=SiteKind.RESIDENTIAL,
+        latitude=31.2300,
+        longitude=121.5100,
+        contact_phone="13987654321",
+    )
+    pa = create_site(
+        actor=None,
+        parent=a,
+        level=SiteLevel.POINT,
+        name="甲站一号楼实践点",
+        code="HP-JH-A-1",
+        kind=SiteKind.BUILDING,
+        latitude=31.2115,
+        longitude=121.4915,
+    )
+    other = create_site(
+        actor=None,
+        parent=None,
+        level=SiteLevel.CENTRE,
+        name="东城区新时代文明实践中心",
+        code="DC",
+        kind=SiteKind.DISTRICT,
+        latitude=39.92,
+        longitude=116.41,
+    )
+    other_sub = create_site(
+        actor=None,
+        parent=other,
+        level=SiteLevel.SUBCENTRE,
+        name="东四街道分中心",
+        code="DC-DS",
+        kind=SiteKind.STREET,
+        latitude=39.93,
+        longitude=116.42,
+    )
+    c = create_site(
+        actor=None,
+        parent=other_sub,
+        level=SiteLevel.STATION,
+        name="丙居民区实践站",
+        code="DC-DS-C",
+        kind=SiteKind.RESIDENTIAL,
+        latitude=39.931,
+        longitude=116.421,
+    )
     return Street(district, sub, a, b, pa, other, c)
 
 
-def _user(phone: str, name: str, **extra: object):  # type: ignore[no-untyped-def]
+def _user(phone: str, name: str, **extra: object):
     from wenming.accounts.models import User
 
     return User.objects.create_user(phone, "correct-horse-battery", name=name, **extra)
 
 
-def _grant(user, role: str, site) -> None:  # type: ignore[no-untyped-def]
+def _grant(user, role: str, site) -> None:
     from wenming.accounts.models import RoleGrant
 
     RoleGrant.objects.create(user=user, role=role, site=site)
@@ -83,16 +155,16 @@ def _grant(user, role: str, site) -> None:  # type: ignore[no-untyped-def]
 
 @dataclass
 class People:
-    admin: object
-    subcentre_admin: object
-    manager_a: object
-    manager_b: object
-    leader_a: object
-    volunteer_a: object
-    resident_a: object
-    resident_b: object
-    liaison_a: object
-    manager_c: object
+    admin: User
+    subcentre_admin: User
+    manager_a: User
+    manager_b: User
+    leader_a: User
+    volunteer_a: User
+    resident_a: User
+    resident_b: User
+    liaison_a: User
+    manager_c: User
 
 
 @pytest.fixture
@@ -125,12 +197,13 @@ def people(street: Street) -> People:
         profile.set_id_number(ident.value)
         profile.gender, profile.birth_date = ident.gender, ident.birth_date
         profile.save()
-    return People(admin, sub_admin, manager_a, manager_b, leader_a, volunteer_a, resident_a, resident_b, liaison_a,
-                  manager_c)
+    return People(
+        admin, sub_admin, manager_a, manager_b, leader_a, volunteer_a, resident_a, resident_b, liaison_a, manager_c
+    )
 
 
 @pytest.fixture
-def sms_outbox():  # type: ignore[no-untyped-def]
+def sms_outbox():
     from wenming.accounts import sms
 
     sms.outbox.clear()
@@ -139,6 +212,6 @@ def sms_outbox():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def postgres_only(settings) -> None:  # type: ignore[no-untyped-def]
+def postgres_only(settings) -> None:
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         pytest.skip("needs PostgreSQL (set DATABASE_URL)")

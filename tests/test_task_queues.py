@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.django_db(transaction=True)
-def test_database_queue_delivers_sms(settings, sms_outbox) -> None:  # type: ignore[no-untyped-def]
+def test_database_queue_delivers_sms(settings, sms_outbox) -> None:
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     from wenming.accounts.tasks import send_sms
 
@@ -31,7 +31,7 @@ def _redis_up() -> bool:
         import redis
 
         return bool(redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=1).ping())
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
 
 
@@ -51,15 +51,24 @@ def test_redis_queue_runs_tasks_in_a_worker(tmp_path: Path) -> None:
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True, timeout=120)
     subprocess.run(
         [*manage, "shell", "-c", "import django_rq; django_rq.get_queue('default').empty()"],
-        env=env, check=True, timeout=60,
+        env=env,
+        check=True,
+        timeout=60,
     )
     enqueue = (
         "from wenming.accounts.tasks import send_sms; "
         "r = send_sms.enqueue('13800000006', 'redis-queue-check'); print(r.id)"
     )
-    out = subprocess.run([*manage, "shell", "-c", enqueue], env=env, check=True, timeout=60, capture_output=True, text=True)
+    out = subprocess.run(
+        [*manage, "shell", "-c", enqueue], env=env, check=True, timeout=60, capture_output=True, text=True
+    )
     assert out.stdout.strip()
     worker = subprocess.run(
-        [*manage, "rqworker", "default", "--burst", "--job-class", "django_tasks_rq.Job"], env=env, timeout=120, capture_output=True, text=True, check=True
+        [*manage, "rqworker", "default", "--burst", "--job-class", "django_tasks_rq.Job"],
+        env=env,
+        timeout=120,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "SMS to 13800000006: redis-queue-check" in worker.stdout + worker.stderr

@@ -10,12 +10,12 @@ import os
 
 os.environ.setdefault("WENMING_TESTING", "1")
 
-from wenming.settings import *  # noqa: E402, F403
-from wenming.settings import CACHES as _CACHES  # noqa: E402
+from wenming.settings import *  # noqa: F403
+from wenming.settings import CACHES as _CACHES
 
 SMS_BACKEND = "wenming.accounts.sms.MemorySmsBackend"
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303 - speed in tests only
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if "DatabaseCache" in _CACHES["default"]["BACKEND"]:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 PII_ENCRYPTION_KEYS = ["jBdh2sHnIRcM_4kZ7kGX5nKdxHzv2Z2l2o4zN0tE0Yo="]

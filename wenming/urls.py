@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from wenming.api import api
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("wenming.core.urls")),
     path("", include("wenming.network.urls")),
     path("accounts/", include("wenming.accounts.urls")),

@@ -61,7 +61,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         related_name="+",
     )
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "phone"
     REQUIRED_FIELDS: ClassVar[list[str]] = ["name"]
@@ -171,7 +171,9 @@ class RoleGrant(models.Model):
                 fields=["user"], condition=Q(role="platform_admin"), name="rolegrant_one_platform_admin"
             ),
             models.CheckConstraint(
-                condition=(Q(role="platform_admin", site__isnull=True) | (~Q(role="platform_admin") & Q(site__isnull=False))),
+                condition=(
+                    Q(role="platform_admin", site__isnull=True) | (~Q(role="platform_admin") & Q(site__isnull=False))
+                ),
                 name="rolegrant_site_matches_role",
             ),
             models.CheckConstraint(condition=Q(role__in=[r.value for r in Role]), name="rolegrant_role_known"),
@@ -195,6 +197,9 @@ class ApiToken(models.Model):
         verbose_name = _("接口令牌")
         verbose_name_plural = _("接口令牌")
 
+    def __str__(self) -> str:
+        return f"{self.user.name} {self.created_at:%Y-%m-%d}"
+
 
 class SmsCode(models.Model):
     """A one-time sign-in code sent by SMS. Only its keyed hash is stored."""
@@ -211,6 +216,9 @@ class SmsCode(models.Model):
         verbose_name = _("短信验证码")
         verbose_name_plural = _("短信验证码")
         indexes = [models.Index(fields=["phone", "created_at"]), models.Index(fields=["ip", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.phone[:3]}****{self.phone[-4:]} {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class AuditAction(models.TextChoices):
@@ -234,13 +242,25 @@ class AuditLog(models.Model):
 
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        User, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        User,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     action = models.CharField(_("操作"), max_length=30, choices=AuditAction.choices)
     target_type = models.CharField(_("对象类型"), max_length=50, blank=True)
     target_id = models.CharField(_("对象编号"), max_length=50, blank=True)
     site = models.ForeignKey(
-        Site, verbose_name=_("阵地"), null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        Site,
+        verbose_name=_("阵地"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     ip = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
     detail = models.JSONField(_("详情"), default=dict, blank=True)

@@ -7,6 +7,7 @@ a site covers that site's whole subtree.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser
@@ -58,20 +59,20 @@ def _grants(user: AnyUser) -> list[RoleGrant]:
     cached = getattr(user, "_wenming_grants", None)
     if cached is None:
         cached = list(RoleGrant.objects.filter(user=user).select_related("site"))
-        user._wenming_grants = cached  # type: ignore[union-attr]
+        setattr(user, "_wenming_grants", cached)  # noqa: B010 - a per-request memo on the user object
     return cached
 
 
 def forget_grants(user: AnyUser) -> None:
     if hasattr(user, "_wenming_grants"):
-        del user._wenming_grants  # type: ignore[union-attr]
+        delattr(user, "_wenming_grants")
 
 
 def is_platform_admin(user: AnyUser) -> bool:
     return any(g.role == Role.PLATFORM_ADMIN for g in _grants(user))
 
 
-def scope_for(user: AnyUser, roles: set[str] | frozenset[str]) -> Scope:
+def scope_for(user: AnyUser, roles: Collection[str]) -> Scope:
     """The subtrees on which ``user`` holds any of ``roles``."""
     grants = _grants(user)
     if any(g.role == Role.PLATFORM_ADMIN for g in grants) and Role.PLATFORM_ADMIN in roles:

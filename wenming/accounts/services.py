@@ -105,9 +105,7 @@ def register_resident(
                 raise Conflict(_("该手机号已注册。"), code="phone_taken", field="phone")
             if ident and Profile.objects.filter(id_number_hash__in=crypto.lookup_hashes(ident.value)).exists():
                 raise Conflict(_("该身份证号已登记。"), code="id_number_taken", field="id_number")
-            user = User.objects.create_user(
-                number, password or None, name=clean, home_site=site, registered_by=actor
-            )
+            user = User.objects.create_user(number, password or None, name=clean, home_site=site, registered_by=actor)
             profile = Profile(user=user, address=address.strip())
             if ident:
                 profile.set_id_number(ident.value)
@@ -115,9 +113,7 @@ def register_resident(
                 profile.birth_date = ident.birth_date
             profile.save()
             RoleGrant.objects.create(user=user, role=Role.RESIDENT, site=site, granted_by=actor)
-            audit.record(
-                AuditAction.USER_REGISTERED, actor=actor, target=user, site=site, request=request
-            )
+            audit.record(AuditAction.USER_REGISTERED, actor=actor, target=user, site=site, request=request)
     except IntegrityError as exc:
         # Lost a race with a concurrent registration: the constraint decided.
         text = str(exc).lower()
@@ -149,9 +145,7 @@ def grant_role(
             grant = RoleGrant.objects.create(user=user, role=role, site=site, granted_by=actor)
             if role in (Role.PLATFORM_ADMIN, Role.SUBCENTRE_ADMIN) and not user.is_staff:
                 User.objects.filter(pk=user.pk).update(is_staff=True)
-            audit.record(
-                AuditAction.ROLE_GRANTED, actor=actor, target=user, site=site, request=request, role=role
-            )
+            audit.record(AuditAction.ROLE_GRANTED, actor=actor, target=user, site=site, request=request, role=role)
     except IntegrityError as exc:
         raise Conflict(_("该用户已拥有这一角色。"), code="role_exists") from exc
     policies.forget_grants(user)
@@ -194,7 +188,10 @@ def _count_failure(number: str, ip: str | None, request: HttpRequest | None, met
     audit.record(AuditAction.LOGIN_FAILED, actor=user, target=user, request=request, method=method)
     # The IP limit is wider than the phone limit: many people share an
     # office or a mobile carrier's address.
-    for kind, value, limit in (("phone", number, settings.LOGIN_MAX_FAILURES), ("ip", ip, settings.LOGIN_MAX_FAILURES * 10)):
+    for kind, value, limit in (
+        ("phone", number, settings.LOGIN_MAX_FAILURES),
+        ("ip", ip, settings.LOGIN_MAX_FAILURES * 10),
+    ):
         if not value:
             continue
         key = _fail_key(kind, value)
@@ -290,9 +287,7 @@ def login_with_sms_code(*, phone: str, code: str, request: HttpRequest | None = 
     code = (code or "").strip()
     now = timezone.now()
     entry = (
-        SmsCode.objects.filter(phone=number, used_at__isnull=True, expires_at__gt=now)
-        .order_by("-created_at")
-        .first()
+        SmsCode.objects.filter(phone=number, used_at__isnull=True, expires_at__gt=now).order_by("-created_at").first()
     )
     user = User.objects.filter(phone=number, is_active=True).first()
     ok = (
@@ -379,7 +374,9 @@ def set_id_number(*, actor: User, person: User, id_number: str, request: HttpReq
 
 def find_by_id_number(id_number: str) -> User | None:
     ident = clean_id_number(id_number)
-    profile = Profile.objects.select_related("user").filter(id_number_hash__in=crypto.lookup_hashes(ident.value)).first()
+    profile = (
+        Profile.objects.select_related("user").filter(id_number_hash__in=crypto.lookup_hashes(ident.value)).first()
+    )
     return profile.user if profile else None
 
 

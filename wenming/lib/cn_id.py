@@ -53,7 +53,7 @@ def parse(raw: str, *, today: dt.date | None = None) -> IdNumber:
         birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError as exc:
         raise InvalidIdNumber(_("身份证号中的出生日期无效。")) from exc
-    today = today or dt.date.today()
+    today = today or timezone.localdate()
     if birth > today or birth.year < 1900:
         raise InvalidIdNumber(_("身份证号中的出生日期无效。"))
     if check_char(value[:17]) != value[17]:

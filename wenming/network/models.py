@@ -173,6 +173,9 @@ class VenuePhoto(models.Model):
         verbose_name_plural = _("场地照片")
         ordering = ["venue_id", "position", "id"]
 
+    def __str__(self) -> str:
+        return self.caption or str(self.image.name)
+
 
 class Brand(models.Model):
     site = models.ForeignKey(Site, verbose_name=_("所属阵地"), on_delete=models.PROTECT, related_name="brands")

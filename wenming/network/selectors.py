@@ -48,7 +48,8 @@ def nearby_sites(
     for site in qs.only(
         "id", "name", "level", "kind", "address", "latitude", "longitude", "opening_hours", "parent_id", "path"
     ):
-        assert site.latitude is not None and site.longitude is not None
+        assert site.latitude is not None
+        assert site.longitude is not None
         d = haversine_m(lat, lng, site.latitude, site.longitude)
         if d <= radius_m:
             found.append(Nearby(site, round(d, 1)))
@@ -73,9 +74,7 @@ def coverage(root: Site, distance_m: float) -> list[StationCoverage]:
     A station with none is a gap in the 15-minute circle. Points anywhere in
     the tree count, since residents cross administrative lines on foot.
     """
-    stations = list(
-        Site.objects.subtree(root).filter(level=SiteLevel.STATION, is_active=True).order_by("path")
-    )
+    stations = list(Site.objects.subtree(root).filter(level=SiteLevel.STATION, is_active=True).order_by("path"))
     located = [s for s in stations if s.has_location]
     result: list[StationCoverage] = []
     if located:
@@ -98,13 +97,13 @@ def coverage(root: Site, distance_m: float) -> list[StationCoverage]:
     for station in stations:
         best: tuple[float, Site] | None = None
         if station.has_location:
-            assert station.latitude is not None and station.longitude is not None
+            assert station.latitude is not None
+            assert station.longitude is not None
             for point in points:
-                assert point.latitude is not None and point.longitude is not None
+                assert point.latitude is not None
+                assert point.longitude is not None
                 d = haversine_m(station.latitude, station.longitude, point.latitude, point.longitude)
                 if d <= distance_m and (best is None or d < best[0]):
                     best = (d, point)
-        result.append(
-            StationCoverage(station, best[1] if best else None, round(best[0], 1) if best else None)
-        )
+        result.append(StationCoverage(station, best[1] if best else None, round(best[0], 1) if best else None))
     return result

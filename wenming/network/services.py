@@ -91,9 +91,7 @@ def create_site(
     try:
         with transaction.atomic():
             # The path is written twice because it ends with the row's own id.
-            site = Site.objects.create(
-                parent=parent, level=level, code=code, path=f"tmp-{code}", **clean
-            )
+            site = Site.objects.create(parent=parent, level=level, code=code, path=f"tmp-{code}", **clean)
             prefix = parent.path if parent else ""
             site.path = prefix + _path_segment(site.pk)
             Site.objects.filter(pk=site.pk).update(path=site.path)
@@ -178,8 +176,6 @@ def create_project(
         raise NotAllowed(_("您没有管理该品牌项目的权限。"))
     try:
         with transaction.atomic():
-            return Project.objects.create(
-                brand=brand, name=name, description=description, is_claimable=is_claimable
-            )
+            return Project.objects.create(brand=brand, name=name, description=description, is_claimable=is_claimable)
     except IntegrityError as exc:
         raise Conflict(_("该品牌已有同名项目。"), code="project_exists", field="name") from exc

@@ -22,9 +22,7 @@ class OrganizationKind(models.TextChoices):
 
 
 class Organization(models.Model):
-    site = models.ForeignKey(
-        Site, verbose_name=_("所在阵地"), on_delete=models.PROTECT, related_name="organizations"
-    )
+    site = models.ForeignKey(Site, verbose_name=_("所在阵地"), on_delete=models.PROTECT, related_name="organizations")
     name = models.CharField(_("单位名称"), max_length=100)
     kind = models.CharField(_("单位类型"), max_length=20, choices=OrganizationKind.choices)
     address = models.CharField(_("地址"), max_length=200, blank=True)

@@ -94,6 +94,9 @@ class TeamMembership(models.Model):
         verbose_name_plural = _("队员")
         constraints = [models.UniqueConstraint(fields=["team", "volunteer"], name="team_membership_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.team} · {self.volunteer}"
+
 
 class ServiceSource(models.TextChoices):
     ACTIVITY = "activity", _("活动签退")
@@ -129,7 +132,12 @@ class ServiceRecord(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
     )
     corrects = models.ForeignKey(
-        "self", verbose_name=_("更正的记录"), null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+        "self",
+        verbose_name=_("更正的记录"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
     )
     note = models.CharField(_("备注"), max_length=200, blank=True)
     recorded_at = models.DateTimeField(_("登记时间"), default=timezone.now)
@@ -149,7 +157,8 @@ class ServiceRecord(models.Model):
                 name="record_hours_range",
             ),
             models.CheckConstraint(
-                condition=Q(source="correction", corrects__isnull=False) | (~Q(source="correction") & Q(corrects__isnull=True)),
+                condition=Q(source="correction", corrects__isnull=False)
+                | (~Q(source="correction") & Q(corrects__isnull=True)),
                 name="record_correction_points_back",
             ),
         ]

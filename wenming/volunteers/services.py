@@ -75,9 +75,7 @@ def register_volunteer(
             )
             if skills:
                 volunteer.skills.set(skills)
-            RoleGrant.objects.get_or_create(
-                user=user, role=Role.VOLUNTEER, site=site, defaults={"granted_by": actor}
-            )
+            RoleGrant.objects.get_or_create(user=user, role=Role.VOLUNTEER, site=site, defaults={"granted_by": actor})
     except IntegrityError as exc:
         raise Conflict(_("此人已登记为志愿者。"), code="volunteer_exists") from exc
     account_policies.forget_grants(user)
@@ -222,7 +220,12 @@ def correct_service(*, actor: User, original: ServiceRecord, new_hours: Any, not
             note=note[:200],
         )
         audit.record(
-            AuditAction.LEDGER_ENTRY, actor=actor, target=entry, site=original.site, hours=str(delta), corrects=original.pk
+            AuditAction.LEDGER_ENTRY,
+            actor=actor,
+            target=entry,
+            site=original.site,
+            hours=str(delta),
+            corrects=original.pk,
         )
     return entry
 

@@ -53,7 +53,7 @@ def _place(site: Site, tag: str, leader: User | None = None, liaison: User | Non
 
 
 @pytest.fixture
-def world(street, people):  # type: ignore[no-untyped-def]
+def world(street, people):
     return {
         "A": _place(street.station_a, "1", leader=people.leader_a, liaison=people.liaison_a),
         "B": _place(street.station_b, "2"),
@@ -61,7 +61,7 @@ def world(street, people):  # type: ignore[no-untyped-def]
     }
 
 
-ACTORS = {
+ACTORS: dict[str, tuple[str, str]] = {
     Role.PLATFORM_ADMIN: ("admin", "C"),
     Role.SUBCENTRE_ADMIN: ("subcentre_admin", "C"),
     Role.STATION_MANAGER: ("manager_a", "B"),
@@ -71,8 +71,8 @@ ACTORS = {
     Role.UNIT_LIAISON: ("liaison_a", "B"),
 }
 
-STAFF = {Role.PLATFORM_ADMIN, Role.SUBCENTRE_ADMIN, Role.STATION_MANAGER}
-ADMINS = {Role.PLATFORM_ADMIN, Role.SUBCENTRE_ADMIN}
+STAFF: set[str] = {Role.PLATFORM_ADMIN, Role.SUBCENTRE_ADMIN, Role.STATION_MANAGER}
+ADMINS: set[str] = {Role.PLATFORM_ADMIN, Role.SUBCENTRE_ADMIN}
 
 Action = Callable[[User, Place], bool]
 
@@ -91,12 +91,15 @@ ACTIONS: dict[str, tuple[Action, set[str]]] = {
     "manage_venue": (lambda u, p: npol.can_manage_venue(u, p.venue), STAFF),
     "manage_brands": (lambda u, p: npol.can_manage_brands(u, p.site), STAFF),
     "view_coverage": (lambda u, p: npol.can_view_coverage(u, p.site), STAFF),
-    "view_volunteer": (lambda u, p: vpol.can_view_volunteer(u, p.volunteer), STAFF | {Role.TEAM_LEADER}),
+    "view_volunteer": (lambda u, p: vpol.can_view_volunteer(u, p.volunteer), STAFF | {str(Role.TEAM_LEADER)}),
     "edit_volunteer": (lambda u, p: vpol.can_edit_volunteer(u, p.volunteer), STAFF),
-    "manage_team": (lambda u, p: vpol.can_manage_team(u, p.team), STAFF | {Role.TEAM_LEADER}),
+    "manage_team": (lambda u, p: vpol.can_manage_team(u, p.team), STAFF | {str(Role.TEAM_LEADER)}),
     "record_hours": (lambda u, p: vpol.can_record_hours(u, p.volunteer, p.site), STAFF),
-    "view_unit_private": (lambda u, p: upol.can_view_organization_private(u, p.organization), STAFF | {Role.UNIT_LIAISON}),
-    "edit_unit": (lambda u, p: upol.can_edit_organization(u, p.organization), STAFF | {Role.UNIT_LIAISON}),
+    "view_unit_private": (
+        lambda u, p: upol.can_view_organization_private(u, p.organization),
+        STAFF | {str(Role.UNIT_LIAISON)},
+    ),
+    "edit_unit": (lambda u, p: upol.can_edit_organization(u, p.organization), STAFF | {str(Role.UNIT_LIAISON)}),
     "manage_liaisons": (lambda u, p: upol.can_manage_liaisons(u, p.organization), STAFF),
 }
 

@@ -25,7 +25,7 @@ def _counts() -> tuple[int, int, int, int]:
     return (User.objects.count(), Profile.objects.count(), RoleGrant.objects.count(), AuditLog.objects.count())
 
 
-def _request(ip: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
+def _request(ip: str = "10.0.0.1"):
     return RequestFactory().post("/", REMOTE_ADDR=ip)
 
 
@@ -75,7 +75,9 @@ def test_malformed_input_is_refused_in_chinese_and_writes_nothing(
 def test_duplicates_are_conflicts_and_write_nothing(people: Any, street: Any) -> None:
     before = _counts()
     with pytest.raises(Conflict) as info:
-        services.register_resident(actor=people.manager_a, site=street.station_a, phone=people.resident_a.phone, name="某")
+        services.register_resident(
+            actor=people.manager_a, site=street.station_a, phone=people.resident_a.phone, name="某"
+        )
     assert info.value.code == "phone_taken"
     with pytest.raises(Conflict) as info:
         services.register_resident(
@@ -161,7 +163,7 @@ def test_argon2_hashes_verify(people: Any, settings: Any) -> None:
 
 
 @pytest.fixture
-def send_code(django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def send_code(django_capture_on_commit_callbacks):
     """request_sms_code with its on-commit sending run, as after a real commit."""
 
     def send(phone: str, **kwargs: Any) -> services.CodeSent:
@@ -214,7 +216,9 @@ def test_sms_code_rate_limits(people: Any, sms_outbox: list[tuple[str, str]], se
     assert len(sms_outbox) == 3
 
 
-def test_sms_code_for_unknown_phone_answers_alike_but_sends_nothing(db: None, sms_outbox: list[tuple[str, str]], send_code: Any) -> None:
+def test_sms_code_for_unknown_phone_answers_alike_but_sends_nothing(
+    db: None, sms_outbox: list[tuple[str, str]], send_code: Any
+) -> None:
     sent = send_code("13999999999")
     assert sent.expires_in > 0
     assert sms_outbox == []
@@ -249,12 +253,14 @@ def test_api_tokens_are_stored_hashed_and_expire(people: Any) -> None:
 
 
 def test_grant_and_revoke_are_audited(people: Any, street: Any) -> None:
-    grant = services.grant_role(actor=people.subcentre_admin, user=people.volunteer_a, role=Role.STATION_MANAGER,
-                                site=street.station_a)
+    grant = services.grant_role(
+        actor=people.subcentre_admin, user=people.volunteer_a, role=Role.STATION_MANAGER, site=street.station_a
+    )
     assert AuditLog.objects.filter(action="role_granted", target_id=str(people.volunteer_a.pk)).exists()
     with pytest.raises(Conflict):
-        services.grant_role(actor=people.subcentre_admin, user=people.volunteer_a, role=Role.STATION_MANAGER,
-                            site=street.station_a)
+        services.grant_role(
+            actor=people.subcentre_admin, user=people.volunteer_a, role=Role.STATION_MANAGER, site=street.station_a
+        )
     services.revoke_role(actor=people.subcentre_admin, grant=grant)
     assert AuditLog.objects.filter(action="role_revoked").count() == 1
 

@@ -19,6 +19,7 @@ def test_paths_follow_the_tree(street: Any) -> None:
             assert site.level == SiteLevel.CENTRE
             assert site.path == f"{site.pk:010d}."
         else:
+            assert site.parent is not None
             assert site.path == site.parent.path + f"{site.pk:010d}."
             assert site.level == site.parent.level + 1
     subtree = set(Site.objects.subtree(street.subcentre).values_list("code", flat=True))
@@ -50,23 +51,38 @@ def test_bad_site_fields_are_refused(street: Any, people: Any) -> None:
 
 
 def test_station_manager_opens_points_but_not_stations(street: Any, people: Any) -> None:
-    point = services.create_site(actor=people.manager_a, parent=street.station_a, level=SiteLevel.POINT,
-                                 name="甲站公园实践点", code="HP-JH-A-2", latitude=31.2120, longitude=121.4920)
+    point = services.create_site(
+        actor=people.manager_a,
+        parent=street.station_a,
+        level=SiteLevel.POINT,
+        name="甲站公园实践点",
+        code="HP-JH-A-2",
+        latitude=31.2120,
+        longitude=121.4920,
+    )
     assert point.is_within(street.station_a)
     with pytest.raises(NotAllowed):
-        services.create_site(actor=people.manager_a, parent=street.subcentre, level=SiteLevel.STATION,
-                             name="越权站", code="HP-JH-Z")
+        services.create_site(
+            actor=people.manager_a, parent=street.subcentre, level=SiteLevel.STATION, name="越权站", code="HP-JH-Z"
+        )
     with pytest.raises(NotAllowed):
-        services.create_site(actor=people.manager_a, parent=street.station_b, level=SiteLevel.POINT,
-                             name="越权点", code="HP-JH-B-9")
+        services.create_site(
+            actor=people.manager_a, parent=street.station_b, level=SiteLevel.POINT, name="越权点", code="HP-JH-B-9"
+        )
 
 
 def test_venue_validation(street: Any, people: Any) -> None:
-    venue = services.create_venue(actor=people.manager_a, site=street.station_a, name="多功能厅", area_m2="120.5",
-                                  capacity="60", facilities=["投影", " ", "音响"])
+    venue = services.create_venue(
+        actor=people.manager_a,
+        site=street.station_a,
+        name="多功能厅",
+        area_m2="120.5",
+        capacity="60",
+        facilities=["投影", " ", "音响"],
+    )
     assert venue.facilities == ["投影", "音响"]
     for bad in ({"area_m2": "-1"}, {"area_m2": "NaN"}, {"capacity": "many"}, {"capacity": 0}):
-        kwargs = {"area_m2": "10", "capacity": 5, **bad}
+        kwargs: dict[str, Any] = {"area_m2": "10", "capacity": 5, **bad}
         with pytest.raises(Invalid):
             services.create_venue(actor=people.manager_a, site=street.station_a, name="坏场地", **kwargs)
     with pytest.raises(Conflict):

@@ -19,8 +19,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def chen(people: Any, street: Any) -> Volunteer:
-    return services.register_volunteer(actor=people.manager_a, user=people.volunteer_a, site=street.station_a,
-                                       availability={"sat": ["morning"]}, political_status="party_member")
+    return services.register_volunteer(
+        actor=people.manager_a,
+        user=people.volunteer_a,
+        site=street.station_a,
+        availability={"sat": ["morning"]},
+        political_status="party_member",
+    )
 
 
 def _window(hours: float = 2.0) -> tuple[dt.datetime, dt.datetime]:
@@ -30,8 +35,14 @@ def _window(hours: float = 2.0) -> tuple[dt.datetime, dt.datetime]:
 
 def test_record_defaults_to_elapsed_time(people: Any, street: Any, chen: Volunteer) -> None:
     start, end = _window(2.5)
-    entry = services.record_service(actor=people.manager_a, volunteer=chen, site=street.station_a,
-                                    description="爱心理发", started_at=start, ended_at=end)
+    entry = services.record_service(
+        actor=people.manager_a,
+        volunteer=chen,
+        site=street.station_a,
+        description="爱心理发",
+        started_at=start,
+        ended_at=end,
+    )
     assert entry.hours == Decimal("2.50")
     assert entry.recorder == people.manager_a
     assert entry.organiser_site == street.station_a
@@ -42,14 +53,34 @@ def test_record_defaults_to_elapsed_time(people: Any, street: Any, chen: Volunte
 def test_hours_cannot_exceed_the_clock(people: Any, street: Any, chen: Volunteer) -> None:
     start, end = _window(2)
     with pytest.raises(Invalid):
-        services.record_service(actor=people.manager_a, volunteer=chen, site=street.station_a, description="x",
-                                started_at=start, ended_at=end, hours="3")
+        services.record_service(
+            actor=people.manager_a,
+            volunteer=chen,
+            site=street.station_a,
+            description="x",
+            started_at=start,
+            ended_at=end,
+            hours="3",
+        )
     with pytest.raises(Invalid):
-        services.record_service(actor=people.manager_a, volunteer=chen, site=street.station_a, description="x",
-                                started_at=end, ended_at=start)
+        services.record_service(
+            actor=people.manager_a,
+            volunteer=chen,
+            site=street.station_a,
+            description="x",
+            started_at=end,
+            ended_at=start,
+        )
     with pytest.raises(Invalid):
-        services.record_service(actor=people.manager_a, volunteer=chen, site=street.station_a, description="x",
-                                started_at=start, ended_at=end, hours="abc")
+        services.record_service(
+            actor=people.manager_a,
+            volunteer=chen,
+            site=street.station_a,
+            description="x",
+            started_at=start,
+            ended_at=end,
+            hours="abc",
+        )
     assert ServiceRecord.objects.count() == 0
 
 
@@ -57,14 +88,22 @@ def test_only_staff_of_the_place_record_hours(people: Any, street: Any, chen: Vo
     start, end = _window()
     for actor in (people.manager_b, people.volunteer_a, people.leader_a):
         with pytest.raises(NotAllowed):
-            services.record_service(actor=actor, volunteer=chen, site=street.station_a, description="x",
-                                    started_at=start, ended_at=end)
+            services.record_service(
+                actor=actor, volunteer=chen, site=street.station_a, description="x", started_at=start, ended_at=end
+            )
 
 
 def test_correction_is_a_new_entry(people: Any, street: Any, chen: Volunteer) -> None:
     start, end = _window(3)
-    entry = services.record_service(actor=people.manager_a, volunteer=chen, site=street.station_a,
-                                    description="健康义诊", started_at=start, ended_at=end, hours="3")
+    entry = services.record_service(
+        actor=people.manager_a,
+        volunteer=chen,
+        site=street.station_a,
+        description="健康义诊",
+        started_at=start,
+        ended_at=end,
+        hours="3",
+    )
     fix = services.correct_service(actor=people.manager_a, original=entry, new_hours="2.5", note="提前离开")
     assert fix.source == ServiceSource.CORRECTION
     assert fix.hours == Decimal("-0.50")
@@ -85,8 +124,14 @@ def test_correction_is_a_new_entry(people: Any, street: Any, chen: Volunteer) ->
 
 def test_the_database_refuses_edits_and_deletes(people: Any, street: Any, chen: Volunteer) -> None:
     start, end = _window()
-    entry = services.record_service(actor=people.manager_a, volunteer=chen, site=street.station_a,
-                                    description="卫生清洁", started_at=start, ended_at=end)
+    entry = services.record_service(
+        actor=people.manager_a,
+        volunteer=chen,
+        site=street.station_a,
+        description="卫生清洁",
+        started_at=start,
+        ended_at=end,
+    )
     with pytest.raises(DatabaseError), transaction.atomic():
         ServiceRecord.objects.filter(pk=entry.pk).update(hours=10)
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -97,8 +142,9 @@ def test_the_database_refuses_edits_and_deletes(people: Any, street: Any, chen: 
 
 def test_invalid_availability_is_refused(people: Any, street: Any) -> None:
     with pytest.raises(Invalid):
-        services.register_volunteer(actor=people.manager_a, user=people.resident_a, site=street.station_a,
-                                    availability={"funday": ["morning"]})
+        services.register_volunteer(
+            actor=people.manager_a, user=people.resident_a, site=street.station_a, availability={"funday": ["morning"]}
+        )
     assert not Volunteer.objects.filter(user=people.resident_a).exists()
 
 
