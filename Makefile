@@ -29,11 +29,12 @@ install: $(VENV)/.installed ## Create .venv and install the pinned dependencies
 
 .PHONY: messages
 messages: install ## Compile the zh-hans and en catalogues (pure Python, no gettext needed)
-	$(VENV)/bin/pybabel compile --use-fuzzy -d wenming/locale -D django -f -q
+	$(VENV)/bin/pybabel compile --use-fuzzy -d wenming/locale -D django --statistics
 
 .PHONY: makemessages
 makemessages: install ## Re-extract message catalogues (needs GNU gettext)
-	$(MANAGE) makemessages -l en -l zh_Hans --no-obsolete --add-location file
+	$(MANAGE) makemessages -l en -l zh_Hans --no-obsolete --add-location file \
+		--ignore ".venv/*" --ignore "var/*" --ignore "staticfiles/*" --ignore "bench/*" --ignore "node_modules/*"
 
 .PHONY: setup
 setup: messages ## Migrate, create the cache table, collect static files

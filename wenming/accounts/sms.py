@@ -7,6 +7,7 @@ subclass with ``send`` and naming it in ``SMS_BACKEND``.
 
 from __future__ import annotations
 
+import abc
 import logging
 import threading
 
@@ -16,9 +17,10 @@ from django.utils.module_loading import import_string
 log = logging.getLogger("wenming.sms")
 
 
-class BaseSmsBackend:
+class BaseSmsBackend(abc.ABC):
+    @abc.abstractmethod
     def send(self, phone: str, message: str) -> None:
-        raise NotImplementedError
+        """Deliver ``message`` to ``phone`` or raise."""
 
 
 class LogSmsBackend(BaseSmsBackend):

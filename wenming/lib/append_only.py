@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import migrations
 
 MESSAGE = "append-only table: write a new entry instead"
@@ -39,7 +40,7 @@ def _statements(vendor: str, table: str) -> tuple[list[str], list[str]]:
         ]
         backward = [f"DROP TRIGGER IF EXISTS {table}_no_update", f"DROP TRIGGER IF EXISTS {table}_no_delete"]
         return forward, backward
-    raise NotImplementedError(f"append-only triggers for {vendor}")
+    raise ImproperlyConfigured(f"Wenming supports SQLite and PostgreSQL, not {vendor}")
 
 
 def append_only(table: str) -> migrations.RunPython:
