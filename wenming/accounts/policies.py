@@ -69,13 +69,16 @@ def forget_grants(user: AnyUser) -> None:
 
 
 def is_platform_admin(user: AnyUser) -> bool:
+    """A platform-admin grant, or a Django superuser (made by ``createsuperuser``)."""
+    if user.is_authenticated and user.is_active and user.is_superuser:
+        return True
     return any(g.role == Role.PLATFORM_ADMIN for g in _grants(user))
 
 
 def scope_for(user: AnyUser, roles: Collection[str]) -> Scope:
     """The subtrees on which ``user`` holds any of ``roles``."""
     grants = _grants(user)
-    if any(g.role == Role.PLATFORM_ADMIN for g in grants) and Role.PLATFORM_ADMIN in roles:
+    if Role.PLATFORM_ADMIN in roles and is_platform_admin(user):
         return Scope(everything=True)
     roots = [g.site for g in grants if g.role in roles and g.site is not None]
     # Drop roots already inside another root.

@@ -169,3 +169,12 @@ def test_people_visible_to_matches_can_view_person(people: Any, world: dict[str,
         listed = set(User.objects.filter(ap.people_visible_to(actor)).values_list("pk", flat=True))
         allowed = {p.pk for p in everyone if ap.can_view_person(actor, p)}
         assert listed == allowed, persona
+
+
+@pytest.mark.django_db
+def test_superuser_is_a_platform_admin(world: dict[str, Place]) -> None:
+    root = User.objects.create_superuser("13700000000", "a-long-passphrase")
+    assert ap.is_platform_admin(root)
+    assert ap.staff_scope(root).everything
+    assert ap.can_use_admin(root)
+    assert ap.can_view_person(root, world["C"].person)
