@@ -202,6 +202,43 @@ def people(street: Street) -> People:
     )
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Rate limits and lock-outs live in the cache: no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _append_only_around_flush(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Let Django empty the append-only tables after a transactional test on SQLite.
+
+    Django empties the database after such a test with DELETE on SQLite
+    (TRUNCATE on PostgreSQL, which the triggers allow), so the triggers are
+    lifted just before that and put back before the next test that uses the
+    database.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(marker and marker.kwargs.get("transaction"))
+    uses_db = transactional or marker is not None or "db" in request.fixturenames
+    sqlite = False
+    if uses_db:
+        from django.db import connection
+
+        from wenming.lib import append_only
+
+        request.getfixturevalue("transactional_db" if transactional else "db")
+        sqlite = connection.vendor == "sqlite"
+        if sqlite:
+            for table in append_only.TABLES:
+                append_only.install(connection, table)
+    yield
+    if transactional and sqlite:
+        for table in append_only.TABLES:
+            append_only.uninstall(connection, table)
+
+
 @pytest.fixture
 def sms_outbox():
     from wenming.accounts import sms

@@ -3,6 +3,11 @@
 After it runs, UPDATE and DELETE on the table fail in the database itself,
 whatever code issues them (the ORM, the admin, a shell, raw SQL), on
 PostgreSQL and on SQLite alike. Used for the audit log and the hours ledger.
+
+TRUNCATE, which only a table's owner may run, is left to the operator (it
+is how a test database is emptied on PostgreSQL). On SQLite, where emptying
+a table is a DELETE, the test suite lifts the triggers for that moment only
+(see ``conftest.py``) with ``uninstall``/``install``.
 """
 
 from __future__ import annotations
@@ -23,24 +28,37 @@ def _statements(vendor: str, table: str) -> tuple[list[str], list[str]]:
             BEGIN RAISE EXCEPTION '{MESSAGE} ({table})' USING ERRCODE = 'restrict_violation'; END;
             $$ LANGUAGE plpgsql""",
             f"CREATE TRIGGER {fn}_trg BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION {fn}()",
-            f"CREATE TRIGGER {fn}_trunc BEFORE TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {fn}()",
         ]
         backward = [
             f"DROP TRIGGER IF EXISTS {fn}_trg ON {table}",
-            f"DROP TRIGGER IF EXISTS {fn}_trunc ON {table}",
             f"DROP FUNCTION IF EXISTS {fn}()",
         ]
         return forward, backward
     if vendor == "sqlite":
         forward = [
-            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
             f"BEGIN SELECT RAISE(ABORT, '{MESSAGE} ({table})'); END",
-            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
             f"BEGIN SELECT RAISE(ABORT, '{MESSAGE} ({table})'); END",
         ]
         backward = [f"DROP TRIGGER IF EXISTS {table}_no_update", f"DROP TRIGGER IF EXISTS {table}_no_delete"]
         return forward, backward
     raise ImproperlyConfigured(f"Wenming supports SQLite and PostgreSQL, not {vendor}")
+
+
+TABLES = ("accounts_auditlog", "volunteers_servicerecord")
+
+
+def install(connection: Any, table: str) -> None:
+    with connection.cursor() as cursor:
+        for sql in _statements(connection.vendor, table)[0]:
+            cursor.execute(sql)
+
+
+def uninstall(connection: Any, table: str) -> None:
+    with connection.cursor() as cursor:
+        for sql in _statements(connection.vendor, table)[1]:
+            cursor.execute(sql)
 
 
 def append_only(table: str) -> migrations.RunPython:

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from wenming.network import views
 
 app_name = "network"
-urlpatterns: list = []
+urlpatterns = [
+    path("sites/", views.site_list, name="site_list"),
+    path("sites/<int:pk>/", views.site_detail, name="site_detail"),
+    path("near/", views.near, name="near"),
+    path("staff/sites/<int:pk>/coverage/", views.coverage, name="coverage"),
+]
