@@ -307,6 +307,16 @@ def login_with_sms_code(*, phone: str, code: str, request: HttpRequest | None = 
     raise NotAllowed(_("验证码不正确或已过期。"), code="bad_code", status=401)
 
 
+def logout(*, request: HttpRequest) -> None:
+    """End the session, recording who left."""
+    from django.contrib.auth import logout as end_session
+
+    user = request.user if request.user.is_authenticated else None
+    if isinstance(user, User):
+        audit.record(AuditAction.LOGOUT, actor=user, target=user, request=request)
+    end_session(request)
+
+
 # --- API tokens -------------------------------------------------------------------------
 
 

@@ -163,6 +163,9 @@ def test_logout_is_post_only(client: Client, people: People) -> None:
     response = client.post(reverse("accounts:logout"))
     assert response.status_code == 302
     assert session_user_id(client) is None
+    from wenming.accounts.models import AuditLog
+
+    assert AuditLog.objects.filter(action="logout", actor=people.manager_a).count() == 1
 
 
 # --- Staff pages: who gets in ----------------------------------------------------------------
