@@ -58,7 +58,7 @@ worker: install ## Run a background task worker (database queue, or Redis when R
 lint: install ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy wenming bench
+	$(VENV)/bin/mypy wenming bench conftest.py tests
 
 .PHONY: checks
 checks: install messages ## Django checks: migrations are current, deployment settings are safe

@@ -18,6 +18,7 @@ stands apart with its own station 丙站.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -211,7 +212,7 @@ def _fresh_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _append_only_around_flush(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+def _append_only_around_flush(request: pytest.FixtureRequest) -> Iterator[None]:
     """Let Django empty the append-only tables after a transactional test on SQLite.
 
     Django empties the database after such a test with DELETE on SQLite

@@ -26,7 +26,7 @@ print(json.dumps({
 """
 
 
-def _settings(tmp_path: Path, **env: str) -> dict:  # type: ignore[type-arg]
+def _settings(tmp_path: Path, **env: str) -> dict:
     full = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}}
     full.update({"DJANGO_SETTINGS_MODULE": "wenming.settings", "WENMING_VAR_DIR": str(tmp_path), **env})
     out = subprocess.run(
@@ -34,7 +34,7 @@ def _settings(tmp_path: Path, **env: str) -> dict:  # type: ignore[type-arg]
     )
     if out.returncode != 0:
         raise RuntimeError(out.stderr)
-    return json.loads(out.stdout)  # type: ignore[no-any-return]
+    return json.loads(out.stdout)
 
 
 def test_embedded_default_is_sqlite_wal_immediate(tmp_path: Path) -> None:

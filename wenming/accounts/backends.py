@@ -12,7 +12,7 @@ from wenming.lib import phone as phones
 
 
 class PhonePasswordBackend(ModelBackend):
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
     ) -> User | None:
         raw = username or kwargs.get("phone") or ""

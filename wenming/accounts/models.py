@@ -235,6 +235,7 @@ class AuditAction(models.TextChoices):
     PII_KEYS_ROTATED = "pii_keys_rotated", _("轮换个人信息密钥")
     EXPORT = "export", _("导出数据")
     LEDGER_ENTRY = "ledger_entry", _("记录服务时长")
+    IMPORT = "import", _("批量导入")
 
 
 class AuditLog(models.Model):

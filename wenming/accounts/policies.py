@@ -193,6 +193,11 @@ def can_grant_role(user: AnyUser, role: str, site: Site | None) -> bool:
     return False
 
 
+def can_grant_role_to(user: AnyUser, person: User, role: str, site: Site | None) -> bool:
+    """Grant ``role`` on ``site`` to ``person``: a role the user may hand out, to someone they may see."""
+    return can_grant_role(user, role, site) and can_view_person(user, person)
+
+
 def can_revoke_grant(user: AnyUser, grant: RoleGrant) -> bool:
     if grant.user_id == getattr(user, "pk", None) and grant.role == Role.PLATFORM_ADMIN:
         return False  # nobody locks themselves out of the platform

@@ -31,7 +31,7 @@ from wenming.accounts.models import (
     SmsCode,
     User,
 )
-from wenming.core.errors import Conflict, Invalid, NotAllowed, TooMany
+from wenming.core.errors import Conflict, Invalid, NotAllowed, NotFound, TooMany
 from wenming.lib import cn_id, crypto
 from wenming.lib import phone as phones
 from wenming.network.models import Site
@@ -138,7 +138,9 @@ def grant_role(
             raise Invalid(_("该角色不能授予在这一层级的阵地上。"), code="invalid_site_level", field="site")
     elif site is not None:
         raise Invalid(_("平台管理员不属于某个阵地。"), code="invalid_site", field="site")
-    if not policies.can_grant_role(actor, role, site):
+    if not policies.can_view_person(actor, user):
+        raise NotFound(_("未找到。"))
+    if not policies.can_grant_role_to(actor, user, role, site):
         raise NotAllowed(_("您没有授予该角色的权限。"))
     try:
         with transaction.atomic():

@@ -12,6 +12,11 @@ from wenming.accounts.policies import AnyUser, admin_scope, is_platform_admin, s
 from wenming.network.models import Site, SiteLevel, Venue
 
 
+def can_view_site(user: AnyUser, site: Site) -> bool:
+    """Active sites are public; retired ones only to staff whose scope covers them."""
+    return site.is_active or staff_scope(user).covers(site)
+
+
 def can_view_site_private(user: AnyUser, site: Site) -> bool:
     return staff_scope(user).covers(site)
 

@@ -46,7 +46,17 @@ def nearby_sites(
         qs = qs.filter(path__startswith=within.path)
     found = []
     for site in qs.only(
-        "id", "name", "level", "kind", "address", "latitude", "longitude", "opening_hours", "parent_id", "path"
+        "id",
+        "name",
+        "level",
+        "kind",
+        "address",
+        "latitude",
+        "longitude",
+        "opening_hours",
+        "parent_id",
+        "path",
+        "contact_phone",
     ):
         assert site.latitude is not None
         assert site.longitude is not None

@@ -13,7 +13,7 @@ from django.utils import timezone
 from conftest import ID_A
 from wenming.accounts import services
 from wenming.accounts.models import AuditLog, Profile, Role, RoleGrant, SmsCode, User
-from wenming.core.errors import Conflict, Invalid, NotAllowed, TooMany
+from wenming.core.errors import Conflict, Invalid, NotAllowed, NotFound, TooMany
 from wenming.lib import crypto
 
 pytestmark = pytest.mark.django_db
@@ -266,8 +266,10 @@ def test_grant_and_revoke_are_audited(people: Any, street: Any) -> None:
 
 
 def test_grant_refusals(people: Any, street: Any) -> None:
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotFound):  # 刘大爷 is not 张站长's to see
         services.grant_role(actor=people.manager_a, user=people.resident_b, role=Role.VOLUNTEER, site=street.station_b)
+    with pytest.raises(NotAllowed):
+        services.grant_role(actor=people.manager_a, user=people.volunteer_a, role=Role.VOLUNTEER, site=street.station_b)
     with pytest.raises(Invalid):
         services.grant_role(actor=people.admin, user=people.resident_b, role=Role.STATION_MANAGER, site=street.district)
     with pytest.raises(Invalid):
