@@ -11,16 +11,17 @@ from typing import Annotated, Any
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext_lazy
-from ninja import Field, Router, Schema
+from django.utils.translation import get_language, gettext_lazy
+from ninja import Field, Router
 from ninja.params import functions as params
+from pydantic import BaseModel
 
 from wenming.accounts.api import OPTIONAL, SIGNED_IN, PersonRef, SiteRef, current_user, signed_in
 from wenming.core.api_errors import Id, PageNumber, PageSize, SafeText, documented, lazy_str
 from wenming.lib.geo import FIFTEEN_MINUTE_WALK_M
 from wenming.lib.masking import mask_phone
 from wenming.network import policies, selectors
-from wenming.network.models import Brand, Project, Site, SiteKind, SiteLevel, Venue
+from wenming.network.models import SHORT_LEVEL_LABELS, Brand, Project, Site, SiteKind, SiteLevel, Venue
 
 LEVEL_HELP = gettext_lazy("层级：1 中心，2 分中心，3 实践站，4 实践点")
 LevelFilter = Annotated[
@@ -36,7 +37,7 @@ Distance = Annotated[
 # --- Schemas --------------------------------------------------------------------------------------
 
 
-class SiteSummary(Schema):
+class SiteSummary(BaseModel):
     id: int
     name: str
     level: int = Field(description=lazy_str(LEVEL_HELP))
@@ -54,7 +55,7 @@ class SiteOut(SiteSummary):
     contact_phone: str = Field(description=lazy_str(gettext_lazy("联系电话（打码）")))
 
 
-class SitePage(Schema):
+class SitePage(BaseModel):
     count: int
     page: int
     page_size: int
@@ -65,19 +66,19 @@ class NearbySiteOut(SiteSummary):
     distance_m: float = Field(description=lazy_str(gettext_lazy("与所给位置的直线距离（米）")))
 
 
-class NearbyOut(Schema):
+class NearbyOut(BaseModel):
     count: int
     results: list[NearbySiteOut]
 
 
-class ProjectOut(Schema):
+class ProjectOut(BaseModel):
     id: int
     name: str
     description: str
     is_claimable: bool
 
 
-class BrandOut(Schema):
+class BrandOut(BaseModel):
     id: int
     name: str
     theme: str
@@ -85,7 +86,7 @@ class BrandOut(Schema):
     projects: list[ProjectOut]
 
 
-class VenueOut(Schema):
+class VenueOut(BaseModel):
     id: int
     name: str
     area_m2: float = Field(description=lazy_str(gettext_lazy("面积（平方米）")))
@@ -102,7 +103,7 @@ class SiteDetailOut(SiteOut):
     venues: list[VenueOut]
 
 
-class StationCoverageOut(Schema):
+class StationCoverageOut(BaseModel):
     id: int
     name: str
     latitude: float | None
@@ -112,7 +113,7 @@ class StationCoverageOut(Schema):
     distance_m: float | None = Field(description=lazy_str(gettext_lazy("到最近实践点的距离（米）")))
 
 
-class CoverageOut(Schema):
+class CoverageOut(BaseModel):
     site: SiteRef
     distance_m: float
     total: int = Field(description=lazy_str(gettext_lazy("实践站数")))
@@ -120,15 +121,32 @@ class CoverageOut(Schema):
     stations: list[StationCoverageOut]
 
 
+_LABELS: dict[str, tuple[dict[int, str], dict[str, str]]] = {}
+
+
+def _labels() -> tuple[dict[int, str], dict[str, str]]:
+    """Level and kind labels in the active language, translated once per language."""
+    language = get_language() or ""
+    labels = _LABELS.get(language)
+    if labels is None:
+        labels = (
+            {level: str(SHORT_LEVEL_LABELS[level]) for level in SiteLevel},
+            {kind.value: str(kind.label) for kind in SiteKind},
+        )
+        _LABELS[language] = labels
+    return labels
+
+
 def _summary_fields(site: Site) -> dict[str, Any]:
     """The public fields every view of a site shares."""
+    levels, kinds = _labels()
     return {
         "id": site.pk,
         "name": site.name,
         "level": site.level,
-        "level_label": site.level_label,
+        "level_label": levels.get(site.level, str(site.level)),
         "kind": site.kind,
-        "kind_label": str(SiteKind(site.kind).label) if site.kind in SiteKind.values else site.kind,
+        "kind_label": kinds.get(site.kind, site.kind),
         "parent_id": site.parent_id,
         "address": site.address,
         "latitude": site.latitude,
@@ -178,7 +196,9 @@ def list_sites(
         sites = sites.filter(Q(name__icontains=q) | Q(address__icontains=q))
     count = sites.count()
     start = (page - 1) * page_size
-    rows = list(sites.order_by("path")[start : start + page_size]) if start < count else []
+    fields = ("id", "name", "level", "kind", "parent_id", "address", "latitude", "longitude", "opening_hours")
+    page_rows = sites.only(*fields, "contact_phone").order_by("path")[start : start + page_size]
+    rows = list(page_rows) if start < count else []
     return SitePage(count=count, page=page, page_size=page_size, results=[site_out(s) for s in rows])
 
 

@@ -55,3 +55,19 @@ def test_every_wrong_check_character_is_refused() -> None:
     right = cn_id.check_char(first17)
     for ch in "0123456789X":
         assert cn_id.is_valid(first17 + ch) is (ch == right)
+
+
+def test_agrees_with_an_independent_implementation() -> None:
+    """python-stdnum's cn.ric as an oracle, on valid numbers and on every one-character change."""
+    from stdnum.cn import ric
+
+    rng = random.Random(11)
+    for _ in range(200):
+        value = cn_id.generate(rng, region="110105")
+        assert ric.is_valid(value)
+        assert cn_id.is_valid(value)
+        pos = rng.randrange(14, 18)  # sequence digits and the check character
+        mutated = value[:pos] + rng.choice("0123456789X".replace(value[pos], "")) + value[pos + 1 :]
+        if not mutated[:17].isdigit():
+            continue
+        assert cn_id.is_valid(mutated) == ric.is_valid(mutated), mutated
