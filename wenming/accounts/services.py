@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -346,6 +347,26 @@ def user_for_token(raw: str) -> User | None:
         .first()
     )
     return token.user if token else None
+
+
+# --- Exports ---------------------------------------------------------------------------------
+
+
+def export_people(
+    *, actor: User, people: QuerySet[User], filters: dict[str, str], request: HttpRequest | None = None
+) -> bytes:
+    """The people list as xlsx, masked as on screen, at most MAX_ROWS rows; audited."""
+    from wenming.accounts.exports import MAX_ROWS, people_workbook
+
+    if not policies.is_staff_anywhere(actor):
+        raise NotAllowed(_("您没有导出人员名册的权限。"))
+    visible = people.filter(policies.people_visible_to(actor))
+    count = visible.count()
+    if count > MAX_ROWS:
+        raise Invalid(_("一次最多导出%(limit)d人，请先筛选。") % {"limit": MAX_ROWS}, code="export_too_large")
+    data = people_workbook(visible)
+    audit.record(AuditAction.EXPORT, actor=actor, request=request, what="people", rows=count, filters=filters)
+    return data
 
 
 # --- Personal data ---------------------------------------------------------------------------
