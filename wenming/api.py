@@ -18,8 +18,8 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import URLPattern, URLResolver, re_path
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.openapi.docs import DocsBase
 from ninja.renderers import JSONRenderer
@@ -81,7 +81,7 @@ def _constraints(schema: Mapping[str, Any]) -> str:
     for option in schema.get("anyOf", ()):
         if option.get("type") != "null":
             parts.append(_constraints(option))
-    return _text("；".join(p for p in parts if p))
+    return _text(_("；").join(p for p in parts if p))
 
 
 def _auth(operation: Mapping[str, Any]) -> str:
@@ -93,7 +93,27 @@ def _auth(operation: Mapping[str, Any]) -> str:
     return _("需要登录（Bearer 令牌或已登录页面的会话）")
 
 
+def _words() -> dict[str, str]:
+    """Table headings in the active language (gettext calls kept out of f-strings for extraction)."""
+    return {
+        "parameter": _text(_("参数")),
+        "in": _text(_("位置")),
+        "type": _text(_("类型")),
+        "required": _text(_("必填")),
+        "constraints": _text(_("约束")),
+        "notes": _text(_("说明")),
+        "yes": _text(_("是")),
+        "no": _text(_("否")),
+        "status": _text(_("状态")),
+        "content": _text(_("内容")),
+        "field": _text(_("字段")),
+        "schemas": _text(_("数据结构")),
+        "body": _text(_("请求内容")),
+    }
+
+
 def _operation(method: str, path: str, operation: Mapping[str, Any]) -> str:
+    w = _words()
     html = [
         f'<h3 id="{_text(operation.get("operationId"))}"><span class="method">{method.upper()}</span>'
         f"<code>{_text(path)}</code> {_text(operation.get('summary'))}</h3>",
@@ -103,15 +123,15 @@ def _operation(method: str, path: str, operation: Mapping[str, Any]) -> str:
     parameters = operation.get("parameters") or []
     if parameters:
         html.append(
-            f"<table><tr><th>{_text(_('参数'))}</th><th>{_text(_('位置'))}</th><th>{_text(_('类型'))}</th>"
-            f"<th>{_text(_('必填'))}</th><th>{_text(_('约束'))}</th><th>{_text(_('说明'))}</th></tr>"
+            f"<table><tr><th>{w['parameter']}</th><th>{w['in']}</th><th>{w['type']}</th>"
+            f"<th>{w['required']}</th><th>{w['constraints']}</th><th>{w['notes']}</th></tr>"
         )
         for p in parameters:
             schema = p.get("schema", {})
             help_text = p.get("description") or schema.get("description")
             html.append(
                 f"<tr><td><code>{_text(p.get('name'))}</code></td><td>{_text(p.get('in'))}</td>"
-                f"<td>{_type(schema)}</td><td>{_text(_('是') if p.get('required') else _('否'))}</td>"
+                f"<td>{_type(schema)}</td><td>{w['yes'] if p.get('required') else w['no']}</td>"
                 f"<td>{_constraints(schema)}</td><td>{_text(help_text)}</td></tr>"
             )
         html.append("</table>")
@@ -119,8 +139,8 @@ def _operation(method: str, path: str, operation: Mapping[str, Any]) -> str:
     if body:
         for media, content in body.get("content", {}).items():
             kind = _type(content.get("schema", {}))
-            html.append(f"<p>{_text(_('请求内容'))}（<code>{_text(media)}</code>）：{kind}</p>")
-    html.append(f"<table><tr><th>{_text(_('状态'))}</th><th>{_text(_('说明'))}</th><th>{_text(_('内容'))}</th></tr>")
+            html.append(f"<p>{w['body']} <code>{_text(media)}</code>: {kind}</p>")
+    html.append(f"<table><tr><th>{w['status']}</th><th>{w['notes']}</th><th>{w['content']}</th></tr>")
     for status, answer in operation.get("responses", {}).items():
         schemas = [_type(c.get("schema", {})) for c in answer.get("content", {}).values()]
         html.append(
@@ -131,17 +151,18 @@ def _operation(method: str, path: str, operation: Mapping[str, Any]) -> str:
 
 
 def _schema(name: str, schema: Mapping[str, Any]) -> str:
+    w = _words()
     required = set(schema.get("required", ()))
     rows = "".join(
         f"<tr><td><code>{_text(field)}</code></td><td>{_type(details)}</td>"
-        f"<td>{_text(_('是') if field in required else _('否'))}</td><td>{_constraints(details)}</td>"
+        f"<td>{w['yes'] if field in required else w['no']}</td><td>{_constraints(details)}</td>"
         f"<td>{_text(details.get('description'))}</td></tr>"
         for field, details in schema.get("properties", {}).items()
     )
     return (
         f'<h3 id="schema-{_text(name)}"><code>{_text(name)}</code></h3>'
-        f"<table><tr><th>{_text(_('字段'))}</th><th>{_text(_('类型'))}</th><th>{_text(_('必填'))}</th>"
-        f"<th>{_text(_('约束'))}</th><th>{_text(_('说明'))}</th></tr>{rows}</table>"
+        f"<table><tr><th>{w['field']}</th><th>{w['type']}</th><th>{w['required']}</th>"
+        f"<th>{w['constraints']}</th><th>{w['notes']}</th></tr>{rows}</table>"
     )
 
 
@@ -161,14 +182,14 @@ def render_operation_index(schema: Mapping[str, Any], *, openapi_url: str) -> st
     return "\n".join(
         [
             "<!doctype html>",
-            '<html lang="zh-hans"><head><meta charset="utf-8">',
+            f'<html lang="{_text(get_language() or "zh-hans")}"><head><meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{_text(info.get('title'))}</title><style>{STYLE}</style></head><body>",
             f'<h1>{_text(info.get("title"))} <small class="muted">v{_text(info.get("version"))}</small></h1>',
             f"<p>{_text(info.get('description'))}</p>",
             f'<p><a href="{_text(openapi_url)}">openapi.json</a></p>',
             *sections,
-            f"<h2>{_text(_('数据结构'))}</h2>",
+            f"<h2>{_words()['schemas']}</h2>",
             *models,
             "</body></html>",
         ]

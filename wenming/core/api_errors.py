@@ -102,9 +102,7 @@ class FieldErrorOut(Schema):
 
 class ErrorOut(Schema):
     code: str = Field(description=lazy_str(gettext_lazy("稳定的错误码，供程序判断")), examples=["phone_taken"])
-    message: str = Field(
-        description=lazy_str(gettext_lazy("给人看的说明，默认简体中文")), examples=["该手机号已注册。"]
-    )
+    message: str = Field(description=lazy_str(gettext_lazy("给人看的说明，默认简体中文")))
     field: str | None = Field(None, description=lazy_str(gettext_lazy("出错的输入项（如有）")))
     errors: list[FieldErrorOut] | None = Field(None, description=lazy_str(gettext_lazy("参数校验失败时，逐项说明")))
 
