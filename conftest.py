@@ -18,8 +18,9 @@ stands apart with its own station 丙站.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import pytest
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from wenming.accounts.models import User
     from wenming.network.models import Site
 
+CJK = re.compile(r"[\u4e00-\u9fff]")
 ID_A = "310109195506120025"
 ID_B = "310109194811030013"
 
@@ -166,6 +168,9 @@ class People:
     resident_b: User
     liaison_a: User
     manager_c: User
+
+
+PERSONAS = [f.name for f in fields(People)]
 
 
 @pytest.fixture

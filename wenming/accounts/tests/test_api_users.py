@@ -9,32 +9,19 @@ always masked, except in the audited reveal.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from django.test import Client
 
+from conftest import CJK, PERSONAS
 from wenming.accounts import services
 from wenming.accounts.models import AuditLog, Profile, Role, RoleGrant, User
 from wenming.lib import cn_id
 
 pytestmark = pytest.mark.django_db
 
-CJK = re.compile(r"[\u4e00-\u9fff]")
 NEW_ID = "11010519491231002X"
-PERSONAS = [
-    "admin",
-    "subcentre_admin",
-    "manager_a",
-    "manager_b",
-    "manager_c",
-    "leader_a",
-    "volunteer_a",
-    "resident_a",
-    "resident_b",
-    "liaison_a",
-]
 # Which of the two residents each persona may see.
 SEES = {
     "admin": {"resident_a", "resident_b"},

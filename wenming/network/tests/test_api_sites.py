@@ -8,31 +8,18 @@ and to everyone else a site they may not see does not exist.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from django.test import Client
 
+from conftest import CJK, PERSONAS
 from wenming.accounts import services as account_services
 from wenming.network.models import Site, SiteKind, SiteLevel
 from wenming.network.services import create_brand, create_project, create_site, create_venue
 
 pytestmark = pytest.mark.django_db
 
-CJK = re.compile(r"[\u4e00-\u9fff]")
-PERSONAS = [
-    "admin",
-    "subcentre_admin",
-    "manager_a",
-    "manager_b",
-    "manager_c",
-    "leader_a",
-    "volunteer_a",
-    "resident_a",
-    "resident_b",
-    "liaison_a",
-]
 # Who sees the private face (full phone, contact, manager) of station A and B.
 PRIVATE_VIEW = {
     "admin": {"station_a", "station_b"},
