@@ -13,12 +13,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from wenming.accounts import policies as account_policies
 from wenming.accounts.models import User
 from wenming.core.admin import ServiceAdmin
 from wenming.core.errors import DomainError
@@ -58,7 +60,7 @@ class SiteAdmin(ServiceAdmin[Site]):
         "is_active",
     )
     change_fields = ("level", "parent", "code", "path", "manager", *services.EDITABLE_SITE_FIELDS)
-    fixed_on_change = ("level", "parent", "code", "path", "manager")
+    fixed_on_change = ("level", "parent", "code", "path")
 
     @admin.display(description=_("名称"), ordering="path")
     def tree_name(self, obj: Site) -> str:
@@ -70,14 +72,23 @@ class SiteAdmin(ServiceAdmin[Site]):
     def get_readonly_fields(self, request: HttpRequest, obj: Site | None = None) -> Any:
         return () if obj is None else self.fixed_on_change
 
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "manager":
+            # Only people the admin may see can be named; the service checks again.
+            kwargs["queryset"] = User.objects.filter(account_policies.people_visible_to(request.user)).order_by("name")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request: HttpRequest, obj: Site, form: Any, change: bool) -> None:
         try:
             if change:
                 fields = {
                     name: getattr(obj, name) for name in services.EDITABLE_SITE_FIELDS if name in form.changed_data
                 }
-                if fields:
-                    services.update_site(actor=_actor(request), site=obj, **fields)
+                with transaction.atomic():
+                    if fields:
+                        services.update_site(actor=_actor(request), site=obj, **fields)
+                    if "manager" in form.changed_data:
+                        services.set_site_manager(actor=_actor(request), site=obj, manager=obj.manager, request=request)
                 return
             extra = {name: getattr(obj, name) for name in services.EDITABLE_SITE_FIELDS if name != "name"}
             site = services.create_site(

@@ -6,10 +6,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from wenming.accounts.models import User
-from wenming.core.errors import Conflict, Invalid, NotAllowed
+from wenming.accounts import audit
+from wenming.accounts import policies as account_policies
+from wenming.accounts.models import AuditAction, Role, RoleGrant, User
+from wenming.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from wenming.network import policies
 from wenming.network.models import PATH_STEP, Brand, Project, Site, SiteKind, SiteLevel, Venue
 
@@ -108,6 +111,40 @@ def update_site(*, actor: User, site: Site, **fields: Any) -> Site:
         for key, value in clean.items():
             setattr(site, key, value)
         site.save(update_fields=list(clean))
+    return site
+
+
+def manager_role(site: Site) -> str:
+    """The role a site's manager (负责人) holds on it."""
+    return Role.STATION_MANAGER if site.level >= SiteLevel.STATION else Role.SUBCENTRE_ADMIN
+
+
+def set_site_manager(*, actor: User, site: Site, manager: User | None, request: HttpRequest | None = None) -> Site:
+    """Name a site's manager (or none); the manager gets the matching role on the site.
+
+    Only someone who may grant that role there may do it, and only to a
+    person they can see; a role already held is kept as it is.
+    """
+    role = manager_role(site)
+    if manager is None:
+        if not account_policies.can_grant_role(actor, role, site):
+            raise NotAllowed(_("您没有指定该阵地负责人的权限。"))
+        Site.objects.filter(pk=site.pk).update(manager=None)
+        site.manager = None
+        return site
+    if not account_policies.can_view_person(actor, manager):
+        raise NotFound(_("未找到。"))
+    if not account_policies.can_grant_role_to(actor, manager, role, site):
+        raise NotAllowed(_("您没有指定该阵地负责人的权限。"))
+    with transaction.atomic():
+        Site.objects.filter(pk=site.pk).update(manager=manager)
+        site.manager = manager
+        _grant, created = RoleGrant.objects.get_or_create(
+            user=manager, role=role, site=site, defaults={"granted_by": actor}
+        )
+        if created:
+            audit.record(AuditAction.ROLE_GRANTED, actor=actor, target=manager, site=site, request=request, role=role)
+    account_policies.forget_grants(manager)
     return site
 
 

@@ -269,6 +269,25 @@ def test_changing_a_site_goes_through_the_service(client: Client, people: People
     assert "联系电话格式不正确。" in html(response)
 
 
+def test_naming_a_manager_grants_the_role_through_the_service(client: Client, people: People, street: Street) -> None:
+    from wenming.accounts.models import AuditLog, Role, RoleGrant
+
+    client.force_login(people.subcentre_admin)
+    url = reverse("admin:network_site_change", args=[street.station_a.pk])
+    form = _site_form(name=street.station_a.name, kind=SiteKind.RESIDENTIAL, latitude="31.2110", longitude="121.4910")
+    response = client.post(url, {**form, "manager": people.volunteer_a.pk})
+    assert response.status_code == 302, html(response)
+    street.station_a.refresh_from_db()
+    assert street.station_a.manager == people.volunteer_a
+    assert RoleGrant.objects.filter(user=people.volunteer_a, role=Role.STATION_MANAGER, site=street.station_a).exists()
+    assert AuditLog.objects.filter(action="role_granted", target_id=str(people.volunteer_a.pk)).exists()
+    # Someone from another district is not offered, and not accepted.
+    response = client.post(url, {**form, "manager": people.manager_c.pk})
+    assert response.status_code == 200
+    street.station_a.refresh_from_db()
+    assert street.station_a.manager == people.volunteer_a
+
+
 def test_venue_brand_and_project_are_created_through_services(client: Client, people: People, street: Street) -> None:
     client.force_login(people.subcentre_admin)
     response = client.post(

@@ -110,3 +110,25 @@ def test_coverage_lists_stations_without_a_point(street: Any) -> None:
     assert 0 < (result["HP-JH-A"].nearest_distance_m or 0) < 100
     assert not result["HP-JH-B"].covered
     assert "DC-DS-C" not in result
+
+
+def test_site_manager_gets_the_role_and_only_visible_people_qualify(street: Any, people: Any) -> None:
+    from wenming.accounts.models import AuditLog, Role, RoleGrant
+    from wenming.core.errors import NotFound
+
+    site = services.set_site_manager(actor=people.subcentre_admin, site=street.station_a, manager=people.volunteer_a)
+    assert site.manager == people.volunteer_a
+    assert RoleGrant.objects.filter(user=people.volunteer_a, role=Role.STATION_MANAGER, site=street.station_a).exists()
+    assert AuditLog.objects.filter(action="role_granted").count() == 1
+    # Naming the same person again changes nothing more.
+    services.set_site_manager(actor=people.subcentre_admin, site=street.station_a, manager=people.volunteer_a)
+    assert AuditLog.objects.filter(action="role_granted").count() == 1
+    with pytest.raises(NotFound):  # 钱站长 is in another district
+        services.set_site_manager(actor=people.subcentre_admin, site=street.station_a, manager=people.manager_c)
+    with pytest.raises(NotAllowed):  # a station manager cannot appoint station managers
+        services.set_site_manager(actor=people.manager_a, site=street.station_a, manager=people.volunteer_a)
+    sub = services.set_site_manager(actor=people.admin, site=street.subcentre, manager=people.manager_a)
+    assert RoleGrant.objects.filter(user=people.manager_a, role=Role.SUBCENTRE_ADMIN, site=sub).exists()
+    services.set_site_manager(actor=people.subcentre_admin, site=street.station_a, manager=None)
+    street.station_a.refresh_from_db()
+    assert street.station_a.manager is None
