@@ -16,12 +16,17 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.django_db(transaction=True)
 def test_database_queue_delivers_sms(settings, sms_outbox) -> None:
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    from wenming.accounts.tasks import send_sms
+    from django_tasks_db.models import DBTaskResult
 
-    result = send_sms.enqueue("13800000006", "测试短信")
+    from wenming.accounts.tasks import send_sms
+    from wenming.lib import crypto
+
+    result = send_sms.enqueue("13800000006", crypto.encrypt("测试短信 123456"))
+    # What the queue stores is sealed.
+    assert "123456" not in str(DBTaskResult.objects.get().args_kwargs)
     assert sms_outbox == []  # queued, not yet sent
     call_command("db_worker", batch=True, verbosity=0)
-    assert sms_outbox == [("13800000006", "测试短信")]
+    assert sms_outbox == [("13800000006", "测试短信 123456")]
     result.refresh()
     assert result.status == "SUCCESSFUL"
 
@@ -56,8 +61,8 @@ def test_redis_queue_runs_tasks_in_a_worker(tmp_path: Path) -> None:
         timeout=60,
     )
     enqueue = (
-        "from wenming.accounts.tasks import send_sms; "
-        "r = send_sms.enqueue('13800000006', 'redis-queue-check'); print(r.id)"
+        "from wenming.accounts.tasks import send_sms; from wenming.lib import crypto; "
+        "r = send_sms.enqueue('13800000006', crypto.encrypt('redis-queue-check')); print(r.id)"
     )
     out = subprocess.run(
         [*manage, "shell", "-c", enqueue], env=env, check=True, timeout=60, capture_output=True, text=True

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -181,7 +181,7 @@ def _check_not_locked(number: str, ip: str | None) -> None:
     if any(cache.get(k) for k in keys):
         minutes = max(1, settings.LOGIN_COOLOFF_SECONDS // 60)
         raise TooMany(
-            _("登录失败次数过多，账号已临时锁定，请%(minutes)d分钟后再试。") % {"minutes": minutes},
+            _("登录失败次数过多，已暂停登录，请%(minutes)d分钟后再试。") % {"minutes": minutes},
             code="locked_out",
         )
 
@@ -232,6 +232,9 @@ def login_with_password(*, phone: str, password: str, request: HttpRequest | Non
     return _succeed(user, request, "password")
 
 
+SMS_CODE_MAX_ATTEMPTS = 5
+
+
 def _code_hash(phone: str, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
 
@@ -254,6 +257,7 @@ def request_sms_code(*, phone: str, request: HttpRequest | None = None) -> CodeS
     now = timezone.now()
     hour_ago = now - dt.timedelta(hours=1)
     with transaction.atomic():
+        _serialise_per_phone(number)
         recent = SmsCode.objects.filter(phone=number, created_at__gte=hour_ago)
         last = recent.order_by("-created_at").first()
         if last and (now - last.created_at).total_seconds() < settings.SMS_CODE_MIN_INTERVAL_SECONDS:
@@ -279,8 +283,22 @@ def request_sms_code(*, phone: str, request: HttpRequest | None = None) -> CodeS
             }
             from wenming.accounts.tasks import send_sms
 
-            transaction.on_commit(lambda: send_sms.enqueue(number, message))
+            # The queue keeps its arguments; the code travels encrypted.
+            sealed = crypto.encrypt(message)
+            transaction.on_commit(lambda: send_sms.enqueue(number, sealed))
     return CodeSent(phone=number, expires_in=settings.SMS_CODE_TTL_SECONDS)
+
+
+def _serialise_per_phone(number: str) -> None:
+    """Make concurrent code requests for one phone take turns (inside a transaction).
+
+    SQLite's IMMEDIATE transactions already serialise every writer; on
+    PostgreSQL a transaction-scoped advisory lock does it per phone, so the
+    count-then-insert of the rate limit cannot be raced.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"sms:{number}"])
 
 
 def login_with_sms_code(*, phone: str, code: str, request: HttpRequest | None = None) -> User:
@@ -293,14 +311,21 @@ def login_with_sms_code(*, phone: str, code: str, request: HttpRequest | None = 
         SmsCode.objects.filter(phone=number, used_at__isnull=True, expires_at__gt=now).order_by("-created_at").first()
     )
     user = User.objects.filter(phone=number, is_active=True).first()
-    ok = (
+    # Each guess first claims one of the code's five attempts in the
+    # database; a guess that cannot claim one is not even compared.
+    claimed = (
         entry is not None
-        and entry.attempts < 5
+        and SmsCode.objects.filter(pk=entry.pk, used_at__isnull=True, attempts__lt=SMS_CODE_MAX_ATTEMPTS).update(
+            attempts=F("attempts") + 1
+        )
+        == 1
+    )
+    ok = (
+        claimed
+        and entry is not None
         and len(code) == 6
         and hmac.compare_digest(entry.code_hash, _code_hash(number, code))
     )
-    if entry is not None and not ok:
-        SmsCode.objects.filter(pk=entry.pk).update(attempts=entry.attempts + 1)
     # One code, one sign-in: the conditional update decides between racers.
     if ok and entry is not None and user is not None:
         used = SmsCode.objects.filter(pk=entry.pk, used_at__isnull=True).update(used_at=now)

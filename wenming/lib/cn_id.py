@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -16,6 +18,7 @@ from django.utils.translation import gettext as _
 
 _WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
 _CHECK = "10X98765432"
+_SHAPE = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
 
 
 class InvalidIdNumber(ValueError):
@@ -42,10 +45,12 @@ class IdNumber:
 
 def parse(raw: str, *, today: dt.date | None = None) -> IdNumber:
     """Normalise and validate, or raise InvalidIdNumber with a Chinese message."""
-    value = (raw or "").strip().replace(" ", "").upper()
+    # NFKC turns full-width digits (as typed by Chinese input methods) into
+    # ASCII; anything still not ASCII is refused, so one number has one form.
+    value = unicodedata.normalize("NFKC", raw or "").strip().replace(" ", "").upper()
     if len(value) != 18:
         raise InvalidIdNumber(_("身份证号应为18位。"))
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    if not _SHAPE.fullmatch(value):
         raise InvalidIdNumber(_("身份证号前17位应为数字，最后一位为数字或X。"))
     if value[:2] in {"00"} or value[0] == "0":
         raise InvalidIdNumber(_("身份证号的地区码无效。"))

@@ -80,7 +80,7 @@ def test_repeated_failures_lock_out_with_429(client: Client, people: Any, settin
     body = assert_error(
         post(client, "/api/auth/token", {"phone": "13800000006", "password": PASSWORD}), 429, "locked_out"
     )
-    assert "锁定" in body["message"]
+    assert "暂停登录" in body["message"]
     assert not ApiToken.objects.exists()
 
 

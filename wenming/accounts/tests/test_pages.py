@@ -97,7 +97,7 @@ def test_five_failures_lock_the_account(client: Client, people: People) -> None:
     # Even the right password is refused now, with the lock-out message.
     response = client.post(url, {"method": "password", "phone": "13800000002", "password": PASSWORD})
     page = html(response)
-    assert "登录失败次数过多，账号已临时锁定，请15分钟后再试。" in page
+    assert "登录失败次数过多，已暂停登录，请15分钟后再试。" in page
     assert session_user_id(client) is None
 
 

@@ -116,7 +116,7 @@ def test_failures_lock_out_then_cool_off(people: Any, settings: Any) -> None:
     # Locked now, even with the right password.
     with pytest.raises(TooMany) as locked:
         services.login_with_password(phone="13800000006", password="correct-horse-battery", request=_request())
-    assert "锁定" in locked.value.message
+    assert "暂停登录" in locked.value.message
     assert AuditLog.objects.filter(action="login_failed").count() == 3
     assert AuditLog.objects.filter(action="login_locked").count() == 1
     # After the cool-off (the cache entry expires) the right password works again.

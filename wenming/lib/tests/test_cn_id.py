@@ -71,3 +71,11 @@ def test_agrees_with_an_independent_implementation() -> None:
         if not mutated[:17].isdigit():
             continue
         assert cn_id.is_valid(mutated) == ric.is_valid(mutated), mutated
+
+
+def test_full_width_digits_are_normalised_and_other_digits_refused() -> None:
+    assert cn_id.parse("３１０１０９１９５５０６１２００２５").value == "310109195506120025"
+    # Superscripts are compatibility forms of ASCII digits; other scripts' digits are refused.
+    assert cn_id.parse("11010119900307²²1X").value == "11010119900307221X"
+    with pytest.raises(cn_id.InvalidIdNumber):
+        cn_id.parse("١١٠١٠٥١٩٤٩١٢٣١٠٠٢X")

@@ -23,3 +23,9 @@ def test_masks() -> None:
     assert mask_id_number("11010519491231002X") == "110105********002X"
     assert mask_name("王秀英") == "王**"
     assert mask_phone("") == ""
+
+
+def test_full_width_phone_is_normalised() -> None:
+    assert phone.normalize("１３８００００００００") == "13800000000"
+    with pytest.raises(phone.InvalidPhone):
+        phone.normalize("138٠٠٠٠٠٠٠٠")
