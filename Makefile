@@ -32,7 +32,7 @@ messages: install ## Compile the zh-hans and en catalogues (pure Python, no gett
 	$(VENV)/bin/pybabel compile --use-fuzzy -d wenming/locale -D django --statistics
 
 .PHONY: makemessages
-makemessages: install ## Re-extract message catalogues (needs GNU gettext)
+makemessages: install ## Re-extract message catalogues (needs GNU gettext); scripts/po-missing lists what to translate
 	$(MANAGE) makemessages -l en -l zh_Hans --no-obsolete --add-location file \
 		--ignore ".venv/*" --ignore "var/*" --ignore "staticfiles/*" --ignore "bench/*" --ignore "node_modules/*"
 

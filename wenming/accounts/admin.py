@@ -13,10 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -93,7 +96,40 @@ class UserAdmin(DjangoUserAdmin):
         return has_admin_permission(request) and (obj is None or policies.can_view_person(request.user, obj))
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return has_admin_permission(request) and (obj is None or policies.can_edit_person(request.user, obj))
+        return has_admin_permission(request) and (obj is None or policies.can_manage_account(request.user, obj))
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        """Name and active flag change through ``services.update_account`` (audited)."""
+        person = User.objects.get(pk=obj.pk)
+        try:
+            services.update_account(
+                actor=_actor(request), person=person, name=obj.name, is_active=obj.is_active, request=request
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        """A valid new password is saved by ``services.set_password`` (audited, tokens revoked)."""
+        person = self.get_object(request, unquote(id))
+        if person is None or not self.has_change_permission(request, person):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = self.change_password_form(person, request.POST)
+            if form.is_valid():
+                usable = form.cleaned_data.get("usable_password", "true") != "false"
+                try:
+                    services.set_password(
+                        actor=_actor(request),
+                        person=person,
+                        password=form.cleaned_data["password1"] if usable else None,
+                        request=request,
+                    )
+                except DomainError as exc:
+                    messages.error(request, exc.message)
+                else:
+                    messages.success(request, _("密码已修改，该账号的接口令牌已全部失效。"))
+                    return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[person.pk]))
+        return super().user_change_password(request, id, form_url)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # residents are registered on the 代注册 page, through services.register_resident

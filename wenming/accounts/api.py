@@ -14,7 +14,6 @@ from typing import Annotated, Any, Self
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -29,6 +28,7 @@ from pydantic import model_validator
 
 from wenming.accounts import policies, services
 from wenming.accounts.models import Profile, Role, RoleGrant, User
+from wenming.accounts.selectors import search_people
 from wenming.core.api_errors import Id, In, PageNumber, PageSize, SafeText, documented, lazy_str
 from wenming.core.errors import NotAllowed
 from wenming.network.models import Site
@@ -359,10 +359,7 @@ def list_people(
         root = Site.objects.filter(pk=site).first()
         people = people.filter(home_site__path__startswith=root.path) if root else people.none()
     if q:
-        match = Q(name__icontains=q)
-        if q.isdigit():
-            match |= Q(phone__contains=q)
-        people = people.filter(match)
+        people = search_people(people, q)
     count = people.count()
     start = (page - 1) * page_size
     rows = list(people.order_by("id")[start : start + page_size]) if start < count else []

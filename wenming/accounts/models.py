@@ -236,6 +236,8 @@ class AuditAction(models.TextChoices):
     EXPORT = "export", _("导出数据")
     LEDGER_ENTRY = "ledger_entry", _("记录服务时长")
     IMPORT = "import", _("批量导入")
+    ACCOUNT_UPDATED = "account_updated", _("修改账号")
+    PASSWORD_SET = "password_set", _("重设密码")
 
 
 class AuditLog(models.Model):

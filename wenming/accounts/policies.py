@@ -137,6 +137,25 @@ def can_edit_person(user: AnyUser, person: User) -> bool:
     return staff_scope(user).covers(person.home_site)
 
 
+def can_manage_account(user: AnyUser, person: User) -> bool:
+    """Change someone's sign-in: password, name, active or not.
+
+    Only over people whose every role the user could have granted, so that
+    nobody takes over an account that holds more than they may hand out; a
+    platform admin's or superuser's account only by a platform admin.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if is_platform_admin(user):
+        return True
+    if person.pk == user.pk or not can_edit_person(user, person):
+        return False
+    if person.is_superuser:
+        return False
+    grants = RoleGrant.objects.filter(user=person).select_related("site")
+    return all(can_grant_role(user, g.role, g.site) for g in grants)
+
+
 def can_register_resident(user: AnyUser, site: Site) -> bool:
     """代注册: staff register a resident at a station or point they cover."""
     if site.level not in (SiteLevel.STATION, SiteLevel.POINT):

@@ -155,6 +155,22 @@ def grant_role(
     return grant
 
 
+def ensure_role(
+    *, actor: User | None, user: User, role: str, site: Site, request: HttpRequest | None = None
+) -> RoleGrant:
+    """The grant that follows from another act (enrolling a volunteer, naming a liaison or a leader).
+
+    The caller has checked its own policy; this keeps the grant and its
+    audit row together, in the caller's transaction. A grant already held
+    is returned as it is.
+    """
+    grant, created = RoleGrant.objects.get_or_create(user=user, role=role, site=site, defaults={"granted_by": actor})
+    if created:
+        audit.record(AuditAction.ROLE_GRANTED, actor=actor, target=user, site=site, request=request, role=role)
+    policies.forget_grants(user)
+    return grant
+
+
 def revoke_role(*, actor: User, grant: RoleGrant, request: HttpRequest | None = None) -> None:
     if not policies.can_revoke_grant(actor, grant):
         raise NotAllowed(_("您没有撤销该角色的权限。"))
@@ -343,6 +359,67 @@ def logout(*, request: HttpRequest) -> None:
     if isinstance(user, User):
         audit.record(AuditAction.LOGOUT, actor=user, target=user, request=request)
     end_session(request)
+
+
+# --- Accounts -------------------------------------------------------------------------------------
+
+
+def update_account(
+    *,
+    actor: User,
+    person: User,
+    name: str | None = None,
+    is_active: bool | None = None,
+    request: HttpRequest | None = None,
+) -> User:
+    """Rename or (de)activate an account; deactivating also ends its API tokens."""
+    if not policies.can_manage_account(actor, person):
+        raise NotAllowed(_("您没有管理该账号的权限。"))
+    changes: dict[str, object] = {}
+    if name is not None and name != person.name:
+        changes["name"] = clean_name(name)
+    if is_active is not None and is_active != person.is_active:
+        changes["is_active"] = is_active
+    if not changes:
+        return person
+    with transaction.atomic():
+        User.objects.filter(pk=person.pk).update(**changes)
+        for key, value in changes.items():
+            setattr(person, key, value)
+        if changes.get("is_active") is False:
+            ApiToken.objects.filter(user=person).delete()
+        audit.record(
+            AuditAction.ACCOUNT_UPDATED,
+            actor=actor,
+            target=person,
+            site=person.home_site,
+            request=request,
+            fields=sorted(changes),
+        )
+    return person
+
+
+def set_password(*, actor: User, person: User, password: str | None, request: HttpRequest | None = None) -> User:
+    """Set (or, with None, disable) a password; every API token of the account ends."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    if not policies.can_manage_account(actor, person) and actor.pk != person.pk:
+        raise NotAllowed(_("您没有管理该账号的权限。"))
+    if password is not None:
+        try:
+            validate_password(password, person)
+        except ValidationError as exc:
+            raise Invalid(" ".join(exc.messages), code="weak_password", field="password") from exc
+    with transaction.atomic():
+        if password is None:
+            person.set_unusable_password()
+        else:
+            person.set_password(password)
+        User.objects.filter(pk=person.pk).update(password=person.password)
+        ApiToken.objects.filter(user=person).delete()
+        audit.record(AuditAction.PASSWORD_SET, actor=actor, target=person, site=person.home_site, request=request)
+    return person
 
 
 # --- API tokens -------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
@@ -34,6 +34,7 @@ from wenming.accounts.forms import (
     add_domain_error,
 )
 from wenming.accounts.models import Profile, User
+from wenming.accounts.selectors import search_people
 from wenming.core.errors import DomainError
 
 PEOPLE_PAGE_SIZE = 20
@@ -166,13 +167,7 @@ def _people(actor: User, request: HttpRequest) -> tuple[QuerySet[User], PeopleSe
         .defer("password", "profile__id_number_encrypted", "profile__id_number_hash")
         .order_by("home_site__path", "name", "id")
     )
-    if q:
-        digits = q.replace(" ", "")
-        cond = Q(name__icontains=q)
-        if digits.isdigit():
-            cond |= Q(phone__contains=digits)
-        people = people.filter(cond)
-    return people, form, q
+    return search_people(people, q), form, q
 
 
 @login_required

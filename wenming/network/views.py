@@ -55,10 +55,15 @@ class Distance:
 # --- Public pages ---------------------------------------------------------------
 
 
+def _printable(text: str) -> str:
+    """A search as typed, without control characters (a NUL would reach the database)."""
+    return "".join(ch for ch in text if ch.isprintable()).strip()
+
+
 @require_GET
 def site_list(request: HttpRequest) -> HttpResponse:
     """The directory: the tree in path order, filtered by level and a search."""
-    q = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    q = _printable(request.GET.get("q", ""))[:SEARCH_MAX_LENGTH]
     level_raw = request.GET.get("level", "")
     level = int(level_raw) if level_raw in {str(v) for v in SiteLevel.values} else None
     sites = (

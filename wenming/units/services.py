@@ -6,8 +6,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from wenming.accounts import policies as account_policies
-from wenming.accounts.models import Role, RoleGrant, User
-from wenming.core.errors import Conflict, Invalid, NotAllowed
+from wenming.accounts import services as account_services
+from wenming.accounts.models import Role, User
+from wenming.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from wenming.network.models import Site
 from wenming.units import policies
 from wenming.units.models import Liaison, Organization, OrganizationKind
@@ -35,12 +36,12 @@ def create_organization(
 def add_liaison(*, actor: User | None, organization: Organization, user: User, title: str = "") -> Liaison:
     if actor is not None and not policies.can_manage_liaisons(actor, organization):
         raise NotAllowed(_("您没有管理该单位联络员的权限。"))
+    if actor is not None and not account_policies.can_view_person(actor, user):
+        raise NotFound(_("未找到。"))
     try:
         with transaction.atomic():
             liaison = Liaison.objects.create(organization=organization, user=user, title=title.strip()[:50])
-            RoleGrant.objects.get_or_create(
-                user=user, role=Role.UNIT_LIAISON, site=organization.site, defaults={"granted_by": actor}
-            )
+            account_services.ensure_role(actor=actor, user=user, role=Role.UNIT_LIAISON, site=organization.site)
     except IntegrityError as exc:
         raise Conflict(_("此人已是该单位的联络员。"), code="liaison_exists") from exc
     account_policies.forget_grants(user)

@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 
 from wenming.accounts import audit
 from wenming.accounts import policies as account_policies
-from wenming.accounts.models import AuditAction, Role, RoleGrant, User
-from wenming.core.errors import Conflict, Invalid, NotAllowed
+from wenming.accounts import services as account_services
+from wenming.accounts.models import AuditAction, Role, User
+from wenming.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from wenming.network.models import Site
 from wenming.units.models import Organization
 from wenming.volunteers import policies
@@ -75,7 +76,7 @@ def register_volunteer(
             )
             if skills:
                 volunteer.skills.set(skills)
-            RoleGrant.objects.get_or_create(user=user, role=Role.VOLUNTEER, site=site, defaults={"granted_by": actor})
+            account_services.ensure_role(actor=actor, user=user, role=Role.VOLUNTEER, site=site)
     except IntegrityError as exc:
         raise Conflict(_("此人已登记为志愿者。"), code="volunteer_exists") from exc
     account_policies.forget_grants(user)
@@ -98,15 +99,15 @@ def create_team(*, actor: User | None, site: Site, name: str, description: str =
 def add_team_member(*, actor: User | None, team: Team, volunteer: Volunteer, is_leader: bool = False) -> TeamMembership:
     if actor is not None and not policies.can_manage_team(actor, team):
         raise NotAllowed(_("您没有管理该服务队的权限。"))
+    if actor is not None and not policies.can_view_volunteer(actor, volunteer):
+        raise NotFound(_("未找到。"))
     if is_leader and actor is not None and not account_policies.staff_scope(actor).covers(team.site):
         raise NotAllowed(_("只有阵地工作人员可以任命队长。"))
     try:
         with transaction.atomic():
             membership = TeamMembership.objects.create(team=team, volunteer=volunteer, is_leader=is_leader)
             if is_leader:
-                RoleGrant.objects.get_or_create(
-                    user=volunteer.user, role=Role.TEAM_LEADER, site=team.site, defaults={"granted_by": actor}
-                )
+                account_services.ensure_role(actor=actor, user=volunteer.user, role=Role.TEAM_LEADER, site=team.site)
     except IntegrityError as exc:
         raise Conflict(_("该志愿者已在队中。"), code="member_exists") from exc
     account_policies.forget_grants(volunteer.user)
@@ -120,6 +121,8 @@ def _hours(value: Any) -> Decimal:
         raise Invalid(_("时长应为数字。"), code="invalid_hours", field="hours") from exc
     if not hours.is_finite():
         raise Invalid(_("时长应为数字。"), code="invalid_hours", field="hours")
+    if not Decimal(-24) <= hours <= Decimal(24):
+        raise Invalid(_("一条记录的时长应在24小时以内。"), code="invalid_hours", field="hours")
     return hours.quantize(HOURS_PLACES, rounding=ROUND_HALF_UP)
 
 
@@ -202,7 +205,7 @@ def correct_service(*, actor: User, original: ServiceRecord, new_hours: Any, not
         if delta == 0:
             raise Invalid(_("更正后的时长与现有时长相同。"), code="no_change", field="hours")
         elapsed = Decimal((original.ended_at - original.started_at).total_seconds()) / Decimal(3600)
-        if target > elapsed.quantize(HOURS_PLACES, rounding=ROUND_HALF_UP):
+        if target > elapsed.quantize(HOURS_PLACES, rounding=ROUND_HALF_UP) or target > 24:
             raise Invalid(_("时长不能超过实际服务时间。"), code="invalid_hours", field="hours")
         entry = ServiceRecord.objects.create(
             volunteer=original.volunteer,

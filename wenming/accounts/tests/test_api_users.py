@@ -239,7 +239,9 @@ def test_list_filters_by_site_and_text(client: Client, people: Any, street: Any)
 
     assert names(site=street.station_b.pk) == {"李站长", "刘大爷"}
     assert names(site=street.station_a.pk, q="王") == {"王阿姨"}
-    assert names(q="0000007") == {"刘大爷"}  # phone digits
+    assert names(q="0007") == {"刘大爷"}  # the last four digits
+    assert names(q="13800000007") == {"刘大爷"}  # the whole number
+    assert names(q="0000007") == set()  # not any run of digits: masked numbers stay masked
     assert names(site=street.station_c.pk) == set()  # outside the caller's scope: nobody
     assert names(site=999_999) == set()
     assert names(q="%") == set()

@@ -10,8 +10,10 @@ from wenming.accounts.audit import client_ip
 
 
 def _request(peer: str, forwarded: str | None = None) -> Any:
-    extra = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
-    return RequestFactory().get("/", REMOTE_ADDR=peer, **extra)
+    request = RequestFactory().get("/", REMOTE_ADDR=peer)
+    if forwarded is not None:
+        request.META["HTTP_X_FORWARDED_FOR"] = forwarded
+    return request
 
 
 def test_without_trusted_proxies_the_peer_counts_and_headers_are_ignored(settings: Any) -> None:

@@ -81,6 +81,17 @@ def test_hours_cannot_exceed_the_clock(people: Any, street: Any, chen: Volunteer
             ended_at=end,
             hours="abc",
         )
+    for absurd in ("1e30", "-1e30", "Infinity"):
+        with pytest.raises(Invalid):
+            services.record_service(
+                actor=people.manager_a,
+                volunteer=chen,
+                site=street.station_a,
+                description="x",
+                started_at=start,
+                ended_at=end,
+                hours=absurd,
+            )
     assert ServiceRecord.objects.count() == 0
 
 
@@ -154,5 +165,9 @@ def test_team_leader_gets_the_role(people: Any, street: Any, chen: Volunteer) ->
     team = services.create_team(actor=people.manager_a, site=street.station_a, name="甲站小蜜蜂服务队")
     services.add_team_member(actor=people.manager_a, team=team, volunteer=chen, is_leader=True)
     assert RoleGrant.objects.filter(user=chen.user, role=Role.TEAM_LEADER, site=street.station_a).exists()
+    from wenming.accounts.models import AuditLog
+
+    granted = AuditLog.objects.filter(action="role_granted", target_id=str(chen.user.pk))
+    assert {e.detail["role"] for e in granted} == {Role.TEAM_LEADER}  # 小陈 was a volunteer already
     with pytest.raises(NotAllowed):
         services.create_team(actor=people.manager_b, site=street.station_a, name="越权服务队")
