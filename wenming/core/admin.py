@@ -202,6 +202,17 @@ class ServiceAdmin[M: models.Model](ScopedAdmin[M]):
         obj._state.adding = False
         obj._state.db = saved._state.db
 
+    def save_changes(self, obj: M, form: Any, update: Any) -> None:
+        """Save an edited row through ``update(original, changes)``, a domain service."""
+        original = type(obj)._default_manager.get(pk=obj.pk)
+        changes = {name: getattr(obj, name) for name in form.changed_data if hasattr(original, name)}
+        try:
+            saved = update(original, changes)
+        except DomainError as exc:
+            self.refuse(exc)
+        else:
+            self.adopt(obj, saved)
+
     def save_inline_rows(
         self,
         request: HttpRequest,

@@ -165,7 +165,9 @@ class VenueAdmin(ServiceAdmin[Venue]):
 
     def save_model(self, request: HttpRequest, obj: Venue, form: Any, change: bool) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            self.save_changes(
+                obj, form, lambda venue, changes: services.update_venue(actor=_actor(request), venue=venue, **changes)
+            )
             return
         try:
             venue = services.create_venue(
@@ -225,7 +227,9 @@ class BrandAdmin(ServiceAdmin[Brand]):
 
     def save_model(self, request: HttpRequest, obj: Brand, form: Any, change: bool) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            self.save_changes(
+                obj, form, lambda brand, changes: services.update_brand(actor=_actor(request), brand=brand, **changes)
+            )
             return
         try:
             brand = services.create_brand(

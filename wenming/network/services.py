@@ -13,6 +13,7 @@ from wenming.accounts import audit
 from wenming.accounts import policies as account_policies
 from wenming.accounts.models import AuditAction, Role, RoleGrant, User
 from wenming.core.errors import Conflict, Invalid, NotAllowed, NotFound
+from wenming.core.services import apply_changes
 from wenming.network import policies
 from wenming.network.models import PATH_STEP, Brand, Project, Site, SiteKind, SiteLevel, Venue
 
@@ -216,3 +217,26 @@ def create_project(
             return Project.objects.create(brand=brand, name=name, description=description, is_claimable=is_claimable)
     except IntegrityError as exc:
         raise Conflict(_("该品牌已有同名项目。"), code="project_exists", field="name") from exc
+
+
+VENUE_FIELDS = ("name", "area_m2", "capacity", "facilities", "description", "is_bookable", "is_active")
+BRAND_FIELDS = ("name", "theme", "description")
+PROJECT_FIELDS = ("name", "description", "is_claimable")
+
+
+def update_venue(*, actor: User, venue: Venue, **changes: Any) -> Venue:
+    if not policies.can_manage_venue(actor, venue):
+        raise NotAllowed(_("您没有管理该阵地场地的权限。"))
+    return apply_changes(venue, changes, allowed=VENUE_FIELDS)
+
+
+def update_brand(*, actor: User, brand: Brand, **changes: Any) -> Brand:
+    if not policies.can_manage_brands(actor, brand.site):
+        raise NotAllowed(_("您没有管理该阵地品牌的权限。"))
+    return apply_changes(brand, changes, allowed=BRAND_FIELDS)
+
+
+def update_project(*, actor: User, project: Project, **changes: Any) -> Project:
+    if not policies.can_manage_brands(actor, project.brand.site):
+        raise NotAllowed(_("您没有管理该品牌项目的权限。"))
+    return apply_changes(project, changes, allowed=PROJECT_FIELDS)

@@ -70,7 +70,13 @@ class OrganizationAdmin(ServiceAdmin[Organization]):
 
     def save_model(self, request: HttpRequest, obj: Organization, form: Any, change: bool) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            self.save_changes(
+                obj,
+                form,
+                lambda organization, changes: services.update_organization(
+                    actor=_actor(request), organization=organization, **changes
+                ),
+            )
             return
         try:
             organization = services.create_organization(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -9,6 +11,7 @@ from wenming.accounts import policies as account_policies
 from wenming.accounts import services as account_services
 from wenming.accounts.models import Role, User
 from wenming.core.errors import Conflict, Invalid, NotAllowed, NotFound
+from wenming.core.services import apply_changes
 from wenming.network.models import Site
 from wenming.units import policies
 from wenming.units.models import Liaison, Organization, OrganizationKind
@@ -46,3 +49,12 @@ def add_liaison(*, actor: User | None, organization: Organization, user: User, t
         raise Conflict(_("此人已是该单位的联络员。"), code="liaison_exists") from exc
     account_policies.forget_grants(user)
     return liaison
+
+
+ORGANIZATION_FIELDS = ("name", "kind", "address", "is_council_member", "joined_at", "description")
+
+
+def update_organization(*, actor: User, organization: Organization, **changes: Any) -> Organization:
+    if not policies.can_edit_organization(actor, organization):
+        raise NotAllowed(_("您没有修改该单位信息的权限。"))
+    return apply_changes(organization, changes, allowed=ORGANIZATION_FIELDS)

@@ -130,7 +130,9 @@ class TeamAdmin(ServiceAdmin[Team]):
 
     def save_model(self, request: HttpRequest, obj: Team, form: Any, change: bool) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            self.save_changes(
+                obj, form, lambda team, changes: services.update_team(actor=_actor(request), team=team, **changes)
+            )
             return
         try:
             team = services.create_team(

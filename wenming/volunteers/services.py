@@ -15,6 +15,7 @@ from wenming.accounts import policies as account_policies
 from wenming.accounts import services as account_services
 from wenming.accounts.models import AuditAction, Role, User
 from wenming.core.errors import Conflict, Invalid, NotAllowed, NotFound
+from wenming.core.services import apply_changes
 from wenming.network.models import Site
 from wenming.units.models import Organization
 from wenming.volunteers import policies
@@ -236,3 +237,12 @@ def correct_service(*, actor: User, original: ServiceRecord, new_hours: Any, not
 def total_hours(volunteer: Volunteer) -> Decimal:
     total = ServiceRecord.objects.filter(volunteer=volunteer).aggregate(s=Sum("hours"))["s"]
     return total or Decimal("0.00")
+
+
+TEAM_FIELDS = ("name", "description")
+
+
+def update_team(*, actor: User, team: Team, **changes: Any) -> Team:
+    if not policies.can_manage_team(actor, team):
+        raise NotAllowed(_("您没有管理该服务队的权限。"))
+    return apply_changes(team, changes, allowed=TEAM_FIELDS)

@@ -132,3 +132,23 @@ def test_site_manager_gets_the_role_and_only_visible_people_qualify(street: Any,
     services.set_site_manager(actor=people.subcentre_admin, site=street.station_a, manager=None)
     street.station_a.refresh_from_db()
     assert street.station_a.manager is None
+
+
+def test_updates_are_validated_scoped_and_all_or_nothing(street: Any, people: Any) -> None:
+    from decimal import Decimal
+
+    hall = services.create_venue(actor=None, site=street.station_a, name="活动室", area_m2=80, capacity=30)
+    services.create_venue(actor=None, site=street.station_a, name="议事厅", area_m2=40, capacity=12)
+    services.update_venue(actor=people.manager_a, venue=hall, capacity=40, facilities=["投影"])
+    hall.refresh_from_db()
+    assert (hall.capacity, hall.facilities) == (40, ["投影"])
+    with pytest.raises(Conflict):  # a name the station already uses
+        services.update_venue(actor=people.manager_a, venue=hall, name="议事厅", capacity=50)
+    with pytest.raises(Invalid):
+        services.update_venue(actor=people.manager_a, venue=hall, area_m2=Decimal("-1"))
+    with pytest.raises(Invalid):
+        services.update_venue(actor=people.manager_a, venue=hall, site=street.station_b)
+    with pytest.raises(NotAllowed):
+        services.update_venue(actor=people.manager_b, venue=hall, capacity=1)
+    hall.refresh_from_db()
+    assert (hall.name, hall.capacity, hall.area_m2) == ("活动室", 40, Decimal("80.00"))
