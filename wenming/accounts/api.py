@@ -10,7 +10,7 @@ see, call a service, and shape the answer. Writes happen only in
 """
 
 import datetime as dt
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -141,6 +141,16 @@ class TokenOut(Schema):
 
 class SmsCodeIn(In):
     phone: Phone
+    purpose: Literal["login", "register"] = Field(
+        "login", description=lazy_str(gettext_lazy("用途：login 登录，register 注册"))
+    )
+
+
+class SignupIn(In):
+    phone: Phone
+    sms_code: Annotated[SafeText, Field(max_length=16, description=lazy_str(gettext_lazy("短信验证码")))]
+    name: Annotated[SafeText, Field(max_length=100, description=lazy_str(gettext_lazy("姓名")))]
+    site_id: Id = Field(description=lazy_str(gettext_lazy("所在的居民区实践站或实践点")))
 
 
 class SmsCodeOut(Schema):
@@ -249,9 +259,10 @@ def issue_token(request: HttpRequest, response: HttpResponse, payload: TokenIn) 
     "/auth/sms-code",
     auth=None,
     **documented(
-        gettext_lazy("发送登录验证码"),
+        gettext_lazy("发送验证码"),
         gettext_lazy(
-            "向手机号发送六位登录验证码。无论该号码是否注册，回答都相同；只有已注册的号码会真正收到短信。"
+            "向手机号发送六位验证码。无论该号码是否注册，回答都相同。登录（login）时只有已注册的号码会收到短信；"
+            "注册（register）时每个号码都会收到，已注册的号码会被告知并可用该验证码登录。"
             "同一号码、同一网络的发送次数有限制。"
         ),
         tag=AUTH_TAG,
@@ -265,8 +276,40 @@ def issue_token(request: HttpRequest, response: HttpResponse, payload: TokenIn) 
     ),
 )
 def send_sms_code(request: HttpRequest, payload: SmsCodeIn) -> Status[SmsCodeOut]:
-    sent = services.request_sms_code(phone=payload.phone, request=request)
+    sent = services.request_sms_code(phone=payload.phone, purpose=payload.purpose, request=request)
     return Status(202, SmsCodeOut(expires_in=sent.expires_in))
+
+
+@router.post(
+    "/auth/register",
+    auth=None,
+    **documented(
+        gettext_lazy("居民自行注册"),
+        gettext_lazy(
+            "先用 purpose=register 获取验证码，再提交手机号、验证码、姓名和所在的居民区实践站或实践点；"
+            "成功后返回接口令牌。"
+        ),
+        tag=AUTH_TAG,
+        success={201: TokenOut},
+        errors={
+            400: ("invalid_phone", "invalid_name", "invalid_site", "malformed_json"),
+            401: ("bad_code",),
+            404: ("not_found",),
+            409: ("phone_taken",),
+            415: ("unsupported_media_type",),
+            422: ("invalid",),
+            429: ("locked_out",),
+        },
+    ),
+)
+def register_self(request: HttpRequest, response: HttpResponse, payload: SignupIn) -> Status[TokenOut]:
+    site = get_object_or_404(Site, pk=payload.site_id, is_active=True)
+    user = services.register_self(
+        phone=payload.phone, code=payload.sms_code, name=payload.name, site=site, request=request
+    )
+    raw, token = services.issue_api_token(user=user, request=request)
+    response["Cache-Control"] = "no-store"
+    return Status(201, TokenOut(token=raw, expires_at=token.expires_at, user=PersonRef(id=user.pk, name=user.name)))
 
 
 @router.get(

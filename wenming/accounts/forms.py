@@ -113,3 +113,36 @@ class RegisterResidentForm(WeuiForm):
             .only("id", "name", "level", "path")
             .order_by("path")
         )
+
+
+class SignupForm(WeuiForm):
+    """A resident registers themselves: phone, SMS code, name, and their station."""
+
+    phone = PhoneField()
+    code = forms.CharField(
+        label=_("验证码"),
+        max_length=6,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "placeholder": _("6位数字")}
+        ),
+    )
+    name = forms.CharField(label=_("姓名"), max_length=50, required=False)
+    site = SiteChoiceField(
+        label=_("所在实践站"),
+        queryset=Site.objects.none(),
+        required=False,
+        empty_label=_("请选择您所在的居民区实践站或实践点"),
+        error_messages={"invalid_choice": _("请选择您所在的居民区实践站或实践点。")},
+    )
+
+    def __init__(self, *args: Any, near: Site | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = Site.objects.filter(level__in=[SiteLevel.STATION, SiteLevel.POINT], is_active=True)
+        if near is not None and near.parent_id is not None:
+            # The stations and points of the street the resident came from.
+            street = near if near.level <= SiteLevel.SUBCENTRE else Site.objects.get(pk=near.ancestor_ids[1])
+            choices = choices.filter(path__startswith=street.path)
+        field = self.fields["site"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = choices.only("id", "name", "level", "path").order_by("path")

@@ -261,13 +261,16 @@ class CodeSent:
     expires_in: int
 
 
-def request_sms_code(*, phone: str, request: HttpRequest | None = None) -> CodeSent:
-    """Send a six-digit sign-in code, rate-limited per phone and per IP.
+def request_sms_code(*, phone: str, purpose: str = "login", request: HttpRequest | None = None) -> CodeSent:
+    """Send a six-digit code, rate-limited per phone and per IP.
 
     The answer is the same whether or not the number has an account, so the
-    endpoint does not tell strangers who is registered; only registered
-    numbers are actually sent a message.
+    endpoint does not tell strangers who is registered. For signing in, only
+    registered numbers are sent a message; for registering, every number is
+    (a registered one is told so, and its code signs in).
     """
+    if purpose not in ("login", "register"):
+        raise Invalid(_("未知的验证码用途。"), code="invalid_purpose")
     number = clean_phone(phone)
     ip = audit.client_ip(request)
     now = timezone.now()
@@ -290,13 +293,28 @@ def request_sms_code(*, phone: str, request: HttpRequest | None = None) -> CodeS
             expires_at=now + dt.timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
             ip=ip,
         )
-        user = User.objects.filter(phone=number, is_active=True).first()
-        if user is not None:
+        user = User.objects.filter(phone=number).first()
+        minutes = settings.SMS_CODE_TTL_SECONDS // 60
+        message = ""
+        if user is not None and user.is_active:
             audit.record(AuditAction.SMS_CODE_SENT, actor=user, target=user, request=request)
-            message = _("【文明实践】您的登录验证码为%(code)s，%(minutes)d分钟内有效。请勿告诉他人。") % {
+            if purpose == "register":
+                message = _("【文明实践】该手机号已注册，可直接用验证码%(code)s登录，%(minutes)d分钟内有效。") % {
+                    "code": code,
+                    "minutes": minutes,
+                }
+            else:
+                message = _("【文明实践】您的登录验证码为%(code)s，%(minutes)d分钟内有效。请勿告诉他人。") % {
+                    "code": code,
+                    "minutes": minutes,
+                }
+        elif user is None and purpose == "register":
+            audit.record(AuditAction.SMS_CODE_SENT, actor=None, request=request, purpose="register")
+            message = _("【文明实践】您的注册验证码为%(code)s，%(minutes)d分钟内有效。请勿告诉他人。") % {
                 "code": code,
-                "minutes": settings.SMS_CODE_TTL_SECONDS // 60,
+                "minutes": minutes,
             }
+        if message:
             from wenming.accounts.tasks import send_sms
 
             # The queue keeps its arguments; the code travels encrypted.
@@ -321,34 +339,64 @@ def login_with_sms_code(*, phone: str, code: str, request: HttpRequest | None = 
     number = clean_phone(phone)
     ip = audit.client_ip(request)
     _check_not_locked(number, ip)
+    user = User.objects.filter(phone=number, is_active=True).first()
+    if user is not None and _consume_code(number, code):
+        return _succeed(user, request, "sms")
+    _count_failure(number, ip, request, "sms")
+    raise NotAllowed(_("验证码不正确或已过期。"), code="bad_code", status=401)
+
+
+def _consume_code(number: str, code: str) -> bool:
+    """Use the phone's latest live code if ``code`` matches it; every code signs in once."""
     code = (code or "").strip()
     now = timezone.now()
     entry = (
         SmsCode.objects.filter(phone=number, used_at__isnull=True, expires_at__gt=now).order_by("-created_at").first()
     )
-    user = User.objects.filter(phone=number, is_active=True).first()
+    if entry is None:
+        return False
     # Each guess first claims one of the code's five attempts in the
     # database; a guess that cannot claim one is not even compared.
     claimed = (
-        entry is not None
-        and SmsCode.objects.filter(pk=entry.pk, used_at__isnull=True, attempts__lt=SMS_CODE_MAX_ATTEMPTS).update(
+        SmsCode.objects.filter(pk=entry.pk, used_at__isnull=True, attempts__lt=SMS_CODE_MAX_ATTEMPTS).update(
             attempts=F("attempts") + 1
         )
         == 1
     )
-    ok = (
-        claimed
-        and entry is not None
-        and len(code) == 6
-        and hmac.compare_digest(entry.code_hash, _code_hash(number, code))
-    )
-    # One code, one sign-in: the conditional update decides between racers.
-    if ok and entry is not None and user is not None:
-        used = SmsCode.objects.filter(pk=entry.pk, used_at__isnull=True).update(used_at=now)
-        if used == 1:
-            return _succeed(user, request, "sms")
-    _count_failure(number, ip, request, "sms")
-    raise NotAllowed(_("验证码不正确或已过期。"), code="bad_code", status=401)
+    if not (claimed and len(code) == 6 and hmac.compare_digest(entry.code_hash, _code_hash(number, code))):
+        return False
+    # One code, one use: the conditional update decides between racers.
+    return SmsCode.objects.filter(pk=entry.pk, used_at__isnull=True).update(used_at=now) == 1
+
+
+def register_self(*, phone: str, code: str, name: str, site: Site, request: HttpRequest | None = None) -> User:
+    """A resident registers with their phone, an SMS code and their residential station."""
+    from wenming.network.models import SiteLevel
+
+    number = clean_phone(phone)
+    clean = clean_name(name)
+    if site.level not in (SiteLevel.STATION, SiteLevel.POINT) or not site.is_active:
+        raise Invalid(_("请选择您所在的居民区实践站或实践点。"), code="invalid_site", field="site")
+    ip = audit.client_ip(request)
+    _check_not_locked(number, ip)
+    if User.objects.filter(phone=number).exists():
+        raise Conflict(_("该手机号已注册，请直接登录。"), code="phone_taken", field="phone")
+    # The code is spent in its own statements, outside the transaction below,
+    # so that a failed guess stays counted.
+    if not _consume_code(number, code):
+        _count_failure(number, ip, request, "sms")
+        raise NotAllowed(_("验证码不正确或已过期。"), code="bad_code", status=401, field="code")
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(number, None, name=clean, home_site=site)
+            Profile.objects.create(user=user)
+            RoleGrant.objects.create(user=user, role=Role.RESIDENT, site=site)
+            audit.record(
+                AuditAction.USER_REGISTERED, actor=user, target=user, site=site, request=request, method="self"
+            )
+    except IntegrityError as exc:
+        raise Conflict(_("该手机号已注册，请直接登录。"), code="phone_taken", field="phone") from exc
+    return user
 
 
 def logout(*, request: HttpRequest) -> None:

@@ -6,6 +6,7 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.login, name="login"),
     path("logout/", views.logout, name="logout"),
+    path("signup/", views.signup, name="signup"),
     path("people/", views.people_list, name="people_list"),
     path("people/export.xlsx", views.people_export, name="people_export"),
     path("people/register/", views.register, name="register"),

@@ -30,12 +30,14 @@ from wenming.accounts.forms import (
     PasswordLoginForm,
     PeopleSearchForm,
     RegisterResidentForm,
+    SignupForm,
     SmsLoginForm,
     add_domain_error,
 )
 from wenming.accounts.models import Profile, User
 from wenming.accounts.selectors import search_people
 from wenming.core.errors import DomainError
+from wenming.network.models import Site
 
 PEOPLE_PAGE_SIZE = 20
 SMS_BACKEND_PATH = "wenming.accounts.backends.PhonePasswordBackend"
@@ -131,6 +133,53 @@ def login(request: HttpRequest) -> HttpResponse:
             "next": next_url,
         },
     )
+
+
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    """A resident registers with their phone: get a code, then name and station."""
+    near = None
+    site_param = request.GET.get("site", "")
+    if site_param.isascii() and site_param.isdigit() and len(site_param) < 19:
+        near = Site.objects.filter(pk=int(site_param), is_active=True).first()
+    form = SignupForm(request.POST or None, near=near, initial={"site": near.pk if near else None})
+    code_sent = False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if request.POST.get("action") == "send_code":
+            try:
+                sent = services.request_sms_code(phone=data["phone"], purpose="register", request=request)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                code_sent = True
+                messages.info(
+                    request, _("验证码已发送，%(minutes)d分钟内有效。") % {"minutes": max(1, sent.expires_in // 60)}
+                )
+        else:
+            for key, message in (
+                ("code", _("请输入短信验证码。")),
+                ("name", _("请输入姓名。")),
+                ("site", _("请选择您所在的居民区实践站或实践点。")),
+            ):
+                if not data.get(key):
+                    form.add_error(key, message)
+            if form.is_valid():
+                try:
+                    user = services.register_self(
+                        phone=data["phone"], code=data["code"], name=data["name"], site=data["site"], request=request
+                    )
+                except DomainError as exc:
+                    add_domain_error(form, exc)
+                else:
+                    user.backend = SMS_BACKEND_PATH
+                    auth_login(request, user)
+                    messages.success(request, _("注册成功，欢迎您！"))
+                    return redirect("network:site_detail", pk=user.home_site_id)
+    return render(request, "accounts/signup.html", {"form": form, "code_sent": code_sent, "near": near})
 
 
 @require_POST
