@@ -185,6 +185,18 @@ class VenueAdmin(ServiceAdmin[Venue]):
         else:
             self.adopt(obj, venue)
 
+    def save_formset(
+        self, request: HttpRequest, form: Any, formset: BaseInlineFormSet[Any, Any, Any], change: bool
+    ) -> None:
+        venue = form.instance
+
+        def create(photo: VenuePhoto) -> VenuePhoto:
+            return services.add_venue_photo(
+                actor=_actor(request), venue=venue, image=photo.image, caption=photo.caption, position=photo.position
+            )
+
+        self.save_inline_rows(request, formset, create)
+
 
 # --- Brands and projects --------------------------------------------------------------------
 

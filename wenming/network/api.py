@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from ninja import Field, Router
 from ninja.params import functions as params
@@ -86,6 +87,11 @@ class BrandOut(BaseModel):
     projects: list[ProjectOut]
 
 
+class PhotoOut(BaseModel):
+    url: str
+    caption: str
+
+
 class VenueOut(BaseModel):
     id: int
     name: str
@@ -93,6 +99,7 @@ class VenueOut(BaseModel):
     capacity: int
     facilities: list[str]
     is_bookable: bool
+    photos: list[PhotoOut]
 
 
 class SiteDetailOut(SiteOut):
@@ -250,7 +257,7 @@ def get_site(request: HttpRequest, site_id: Id) -> SiteDetailOut:
     brands = Brand.objects.filter(site=site).prefetch_related(
         Prefetch("projects", queryset=Project.objects.order_by("id"))
     )
-    venues = Venue.objects.filter(site=site, is_active=True).order_by("name")
+    venues = Venue.objects.filter(site=site, is_active=True).prefetch_related("photos").order_by("name")
     return SiteDetailOut(
         **_summary_fields(site),
         contact_phone=site.contact_phone if private else mask_phone(site.contact_phone),
@@ -278,6 +285,9 @@ def get_site(request: HttpRequest, site_id: Id) -> SiteDetailOut:
                 capacity=v.capacity,
                 facilities=[str(f) for f in v.facilities or []],
                 is_bookable=v.is_bookable,
+                photos=[
+                    PhotoOut(url=reverse("network:venue_photo", args=[p.pk]), caption=p.caption) for p in v.photos.all()
+                ],
             )
             for v in venues
         ],

@@ -164,7 +164,7 @@ class Venue(models.Model):
 
 class VenuePhoto(models.Model):
     venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="photos")
-    image = models.FileField(_("照片"), upload_to="venues/%Y/%m/")
+    image = models.ImageField(_("照片"), upload_to="venues/%Y/%m/")
     caption = models.CharField(_("说明"), max_length=100, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 

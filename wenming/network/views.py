@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import math
+import mimetypes
 from dataclasses import dataclass
 from itertools import groupby
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -20,7 +21,7 @@ from wenming.lib.geo import FIFTEEN_MINUTE_WALK_M
 from wenming.lib.masking import mask_phone
 from wenming.network import policies, selectors
 from wenming.network.forms import RADIUS_CHOICES, CoverageForm, NearForm
-from wenming.network.models import Project, Site, SiteLevel
+from wenming.network.models import Project, Site, SiteLevel, VenuePhoto
 
 DIRECTORY_PAGE_SIZE = 30
 WALK_METRES_PER_MINUTE = 80
@@ -98,7 +99,7 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     ancestors = list(Site.objects.filter(pk__in=site.ancestor_ids).only("id", "name", "level").order_by("path"))
     brands = site.brands.prefetch_related(Prefetch("projects", queryset=Project.objects.order_by("id")))
-    venues = site.venues.filter(is_active=True).order_by("name")
+    venues = site.venues.filter(is_active=True).prefetch_related("photos").order_by("name")
     children = site.children.filter(is_active=True).only("id", "name", "level", "kind", "address").order_by("path")
     return render(
         request,
@@ -203,3 +204,19 @@ def coverage(request: HttpRequest, pk: int) -> HttpResponse:
             "total": len(rows),
         },
     )
+
+
+@require_GET
+def venue_photo(request: HttpRequest, pk: int) -> FileResponse:
+    """A venue's photo, public like the venue; served from the media storage."""
+    photo = get_object_or_404(
+        VenuePhoto.objects.select_related("venue__site"), pk=pk, venue__is_active=True, venue__site__is_active=True
+    )
+    try:
+        handle = photo.image.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, content_type=mimetypes.guess_type(str(photo.image.name))[0] or "image/jpeg")
+    response["Cache-Control"] = "public, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -201,6 +201,7 @@ def test_detail_shows_brands_projects_and_active_venues(client: Client, furnishe
             "capacity": 60,
             "facilities": ["投影仪", "音响"],
             "is_bookable": True,
+            "photos": [],
         }
     ]
 
@@ -263,14 +264,14 @@ def test_detail_query_count_is_constant(
     client: Client, furnished: Any, people: Any, django_assert_num_queries: Any
 ) -> None:
     auth = headers(people.manager_b)
-    # token, site (+manager), grants, brands, projects, venues
-    with django_assert_num_queries(6):
+    # token, site (+manager), grants, brands, projects, venues, venue photos
+    with django_assert_num_queries(7):
         client.get(f"/api/sites/{furnished.station_b.pk}", headers=auth)
     for i in range(5):
         brand = create_brand(actor=None, site=furnished.station_b, name=f"品牌{i}")
         create_project(actor=None, brand=brand, name=f"项目{i}")
         create_venue(actor=None, site=furnished.station_b, name=f"活动室{i}", area_m2=20, capacity=10)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         body = client.get(f"/api/sites/{furnished.station_b.pk}", headers=auth).json()
     assert len(body["brands"]) == 7
 
