@@ -12,7 +12,7 @@ import datetime as dt
 import random
 
 from wenming.lib import cn_id
-from wenming.volunteers.models import DAY_PARTS, WEEKDAYS, PoliticalStatus
+from wenming.volunteers.models import DAY_PARTS, WEEKDAYS, PoliticalStatus, ServiceSource
 
 # Mainland mobile prefixes that wenming.lib.phone.normalize accepts. 199 is
 # kept for the scale generator, and 13800000xxx for the demo's staff.
@@ -141,3 +141,22 @@ class Identities:
             if value not in self.id_numbers:
                 self.id_numbers.add(value)
                 return value
+
+
+# Services volunteers give, for ledger entries: (description, minutes low, minutes high, source).
+SERVICES: tuple[tuple[str, int, int, str], ...] = (
+    ("爱心理发", 90, 180, ServiceSource.ACTIVITY),
+    ("健康义诊", 120, 240, ServiceSource.ACTIVITY),
+    ("法律援助咨询", 60, 180, ServiceSource.ORDER),
+    ("心理辅导", 60, 120, ServiceSource.ORDER),
+    ("卫生清洁", 60, 180, ServiceSource.ACTIVITY),
+    ("长者食堂助餐", 90, 150, ServiceSource.ACTIVITY),
+    ("独居老人上门探访", 60, 120, ServiceSource.ORDER),
+    ("陪诊服务", 120, 300, ServiceSource.ORDER),
+    ("家电维修", 60, 150, ServiceSource.ORDER),
+    ("垃圾分类指导", 60, 120, ServiceSource.ACTIVITY),
+    ("交通文明岗", 60, 120, ServiceSource.ACTIVITY),
+    ("理论宣讲", 60, 120, ServiceSource.ACTIVITY),
+    ("四点半课堂课业辅导", 90, 120, ServiceSource.ACTIVITY),
+    ("活动现场保障", 120, 240, ServiceSource.MANUAL),
+)

@@ -40,7 +40,7 @@ from django.utils import timezone
 from wenming.accounts.models import AuditAction, AuditLog, Profile, Role, RoleGrant, User
 from wenming.accounts.services import grant_role, register_resident
 from wenming.demo import names
-from wenming.demo.people import SKILLS, Identities, availability, birth_date, political_status
+from wenming.demo.people import SERVICES, SKILLS, Identities, availability, birth_date, political_status
 from wenming.network.models import Brand, Project, Site, SiteKind, SiteLevel, Venue
 from wenming.network.services import create_brand, create_project, create_site, create_venue
 from wenming.units.models import Organization, OrganizationKind
@@ -257,23 +257,6 @@ TEAMS: tuple[tuple[str, str, str, int], ...] = (
     ("文明劝导志愿服务队", "Q4", "交通文明岗、垃圾分类指导、不文明行为劝导。", 35),
 )
 
-# (description, minutes low, minutes high, source)
-SERVICES: tuple[tuple[str, int, int, str], ...] = (
-    ("爱心理发", 90, 180, ServiceSource.ACTIVITY),
-    ("健康义诊", 120, 240, ServiceSource.ACTIVITY),
-    ("法律援助咨询", 60, 180, ServiceSource.ORDER),
-    ("心理辅导", 60, 120, ServiceSource.ORDER),
-    ("卫生清洁", 60, 180, ServiceSource.ACTIVITY),
-    ("长者食堂助餐", 90, 150, ServiceSource.ACTIVITY),
-    ("独居老人上门探访", 60, 120, ServiceSource.ORDER),
-    ("陪诊服务", 120, 300, ServiceSource.ORDER),
-    ("家电维修", 60, 150, ServiceSource.ORDER),
-    ("垃圾分类指导", 60, 120, ServiceSource.ACTIVITY),
-    ("交通文明岗", 60, 120, ServiceSource.ACTIVITY),
-    ("理论宣讲", 60, 120, ServiceSource.ACTIVITY),
-    ("四点半课堂课业辅导", 90, 120, ServiceSource.ACTIVITY),
-    ("活动现场保障", 120, 240, ServiceSource.MANUAL),
-)
 
 WORK_UNIT_NAMES = ("已退休", "个体经营", "自由职业", "在校学生", "社区工作者", "")
 

@@ -38,15 +38,16 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
 from wenming.demo import names
-from wenming.demo.people import SKILLS, SYNTH_PHONE_PREFIX, availability, political_status
+from wenming.demo.people import SERVICES, SKILLS, SYNTH_PHONE_PREFIX, availability, political_status
 from wenming.lib import cn_id, crypto
 from wenming.lib.masking import mask_id_number
 from wenming.network.models import PATH_STEP, SiteKind, SiteLevel
-from wenming.volunteers.models import ServiceSource, Skill
+from wenming.volunteers.models import Skill
 
 UTC = dt.UTC
 
@@ -199,20 +200,6 @@ UNIT_TEMPLATES = (
     ("社工师事务所", "social_org"),
     ("街道图书馆", "government"),
 )
-SERVICE_KINDS = (
-    ("爱心理发", 90, 180, ServiceSource.ACTIVITY),
-    ("健康义诊", 120, 240, ServiceSource.ACTIVITY),
-    ("法律援助咨询", 60, 180, ServiceSource.ORDER),
-    ("心理辅导", 60, 120, ServiceSource.ORDER),
-    ("卫生清洁", 60, 180, ServiceSource.ACTIVITY),
-    ("长者食堂助餐", 90, 150, ServiceSource.ACTIVITY),
-    ("独居老人上门探访", 60, 120, ServiceSource.ORDER),
-    ("陪诊服务", 120, 300, ServiceSource.ORDER),
-    ("家电维修", 60, 150, ServiceSource.ORDER),
-    ("垃圾分类指导", 60, 120, ServiceSource.ACTIVITY),
-    ("交通文明岗", 60, 120, ServiceSource.ACTIVITY),
-    ("活动现场保障", 120, 600, ServiceSource.MANUAL),
-)
 
 # Columns written per table, in the order the row tuples give them.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -362,7 +349,7 @@ class Writer:
     def __init__(self) -> None:
         self.vendor = connection.vendor
         if self.vendor not in ("postgresql", "sqlite"):
-            raise NotImplementedError(f"synth supports PostgreSQL and SQLite, not {self.vendor}")
+            raise ImproperlyConfigured(f"synth supports PostgreSQL and SQLite, not {self.vendor}")
         self.ts: Callable[[dt.datetime], Any]
         self.day: Callable[[dt.date], Any]
         if self.vendor == "sqlite":
@@ -782,13 +769,13 @@ class _StreetBuilder:
         service_kinds = [
             (
                 description,
-                source.value,
+                str(source),
                 [
                     (m, str((Decimal(m - (30 if m > 180 else 0)) / 60).quantize(Decimal("0.01"), ROUND_HALF_UP)))
                     for m in range(low, high + 1, 15)
                 ],
             )
-            for description, low, high, source in SERVICE_KINDS
+            for description, low, high, source in SERVICES
         ]
         ref = f"synth-{self.seed}"
         n_places = len(places)
