@@ -25,9 +25,12 @@ from ninja.openapi.docs import DocsBase
 from ninja.renderers import JSONRenderer
 
 from wenming.accounts.api import router as accounts_router
+from wenming.activities.api import router as activities_router
+from wenming.bookings.api import router as bookings_router
 from wenming.core import api_errors
 from wenming.core.api_errors import JsonParser, error_body, lazy_str
 from wenming.network.api import router as network_router
+from wenming.notices.api import router as notices_router
 
 # --- The docs page --------------------------------------------------------------------------------
 
@@ -275,3 +278,6 @@ api = WenmingAPI(
 api_errors.install(api)
 api.add_router("", accounts_router)
 api.add_router("", network_router)
+api.add_router("", activities_router)
+api.add_router("", bookings_router)
+api.add_router("", notices_router)

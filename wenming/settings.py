@@ -31,11 +31,15 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # ExclusionConstraint (bookings); inert on SQLite
     "django_tasks_db",
     "wenming.network",
     "wenming.accounts",
     "wenming.volunteers",
     "wenming.units",
+    "wenming.notices",
+    "wenming.activities",
+    "wenming.bookings",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,9 @@ from wenming.api import api
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("wenming.core.urls")),
     path("", include("wenming.network.urls")),
+    path("", include("wenming.activities.urls")),
+    path("", include("wenming.bookings.urls")),
+    path("", include("wenming.notices.urls")),
     path("accounts/", include("wenming.accounts.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
