@@ -454,3 +454,22 @@ class RecapPhoto(models.Model):
         verbose_name = _("回顾照片")
         verbose_name_plural = _("回顾照片")
         ordering = ["recap_id", "position", "id"]
+
+
+class WeeklyPreview(models.Model):
+    """每周活动预告: the week's poster of a site and its subtree, made each week by a background task."""
+
+    site = models.ForeignKey(Site, verbose_name=_("阵地"), on_delete=models.CASCADE, related_name="weekly_previews")
+    week_start = models.DateField(_("周一日期"))
+    activity_count = models.PositiveIntegerField(_("活动场次"), default=0)
+    poster = models.FileField(_("海报"), upload_to="previews/%Y/", blank=True)
+    generated_at = models.DateTimeField(_("生成时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("每周活动预告")
+        verbose_name_plural = _("每周活动预告")
+        ordering = ["-week_start", "site_id"]
+        constraints = [models.UniqueConstraint(fields=["site", "week_start"], name="preview_one_per_site_week")]
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.week_start}"
