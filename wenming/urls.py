@@ -8,6 +8,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("wenming.core.urls")),
     path("", include("wenming.network.urls")),
     path("", include("wenming.activities.urls")),
+    path("", include("wenming.activities.staff_urls")),
     path("", include("wenming.bookings.urls")),
     path("", include("wenming.notices.urls")),
     path("accounts/", include("wenming.accounts.urls")),

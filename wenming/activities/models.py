@@ -277,6 +277,9 @@ class StatusChange(models.Model):
         verbose_name_plural = _("状态变更")
         ordering = ["activity_id", "at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
 
 class Post(models.Model):
     """岗位: a volunteer post at an activity, with its own headcount and scheduled time."""
@@ -412,6 +415,9 @@ class HoursCorrection(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.signup} {self.requested_hours}h"
+
 
 class ActivityPhoto(models.Model):
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="photos")
@@ -423,6 +429,9 @@ class ActivityPhoto(models.Model):
         verbose_name = _("活动照片")
         verbose_name_plural = _("活动照片")
         ordering = ["activity_id", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.caption or str(self.image.name)
 
 
 class Recap(models.Model):
@@ -454,6 +463,9 @@ class RecapPhoto(models.Model):
         verbose_name = _("回顾照片")
         verbose_name_plural = _("回顾照片")
         ordering = ["recap_id", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.caption or str(self.image.name)
 
 
 class WeeklyPreview(models.Model):

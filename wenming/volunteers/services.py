@@ -185,6 +185,39 @@ def record_service(
     return entry
 
 
+def record_activity_hours(
+    *,
+    recorder: User,
+    volunteer: Volunteer,
+    site: Site,
+    description: str,
+    started_at: dt.datetime,
+    ended_at: dt.datetime,
+    hours: Decimal,
+    source_ref: str,
+) -> ServiceRecord:
+    """The ledger entry a check-out writes. The activities service has already decided who may do it
+    and computed the hours (capped by the post's scheduled time), so no policy is asked here."""
+    amount = _hours(hours)
+    if amount <= 0:
+        raise Invalid(_("时长必须大于0。"), code="invalid_hours", field="hours")
+    with transaction.atomic():
+        entry = ServiceRecord.objects.create(
+            volunteer=volunteer,
+            description=description[:200],
+            site=site,
+            started_at=started_at,
+            ended_at=max(ended_at, started_at),
+            hours=amount,
+            source=ServiceSource.ACTIVITY,
+            source_ref=source_ref[:50],
+            organiser_site=site,
+            recorder=recorder,
+        )
+        audit.record(AuditAction.LEDGER_ENTRY, actor=recorder, target=entry, site=site, hours=str(amount))
+    return entry
+
+
 def correct_service(*, actor: User, original: ServiceRecord, new_hours: Any, note: str) -> ServiceRecord:
     """Correct an entry by appending the difference; the original stays as it was."""
     note = (note or "").strip()
