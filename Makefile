@@ -54,6 +54,10 @@ run: demo ## Set up, load the demo street and serve http://127.0.0.1:$(PORT) wit
 worker: install ## Run a background task worker (database queue, or Redis when REDIS_URL is set)
 	@if [ -n "$$REDIS_URL" ]; then $(MANAGE) rqworker default --job-class django_tasks_rq.Job; else $(MANAGE) db_worker; fi
 
+.PHONY: clock
+clock: install ## Run the clock that enqueues periodic jobs (reminders, no-shows, the weekly preview)
+	$(MANAGE) clock
+
 .PHONY: lint
 lint: install ## ruff and mypy
 	$(VENV)/bin/ruff check .

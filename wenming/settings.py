@@ -159,6 +159,18 @@ PII_LOOKUP_KEYS = env_list("PII_LOOKUP_KEYS") or [generated_secret(VAR_DIR / "ke
 
 DEMO_PASSWORD = env_str("WENMING_DEMO_PASSWORD", "wenming-demo-2026")
 
+# --- Notifications -------------------------------------------------------------
+# Channels (wenming/notices/notifier.py): in-site by default; add
+# wenming.notices.notifier.SmsNotifier and/or wenming.notices.notifier.WeChatTemplateNotifier.
+NOTIFIERS = env_list("NOTIFIERS", "wenming.notices.notifier.InSiteNotifier")
+WECHAT_API_BASE = env_str("WECHAT_API_BASE", "https://api.weixin.qq.com")
+WECHAT_APP_ID = env_str("WECHAT_APP_ID")
+WECHAT_APP_SECRET = env_str("WECHAT_APP_SECRET")
+WECHAT_TEMPLATE_ID = env_str("WECHAT_TEMPLATE_ID")
+WECHAT_TIMEOUT_SECONDS = env_int("WECHAT_TIMEOUT_SECONDS", 5)
+ACTIVITY_REMINDER_HOURS = env_int("ACTIVITY_REMINDER_HOURS", 24)
+BOOKING_REMINDER_HOURS = env_int("BOOKING_REMINDER_HOURS", 2)
+
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]

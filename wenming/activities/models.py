@@ -212,6 +212,8 @@ class Activity(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    # Bumped by every edit and workflow move: the iCalendar SEQUENCE, and a guard against stale edits.
+    revision = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("活动")

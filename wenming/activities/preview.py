@@ -32,8 +32,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -52,7 +51,6 @@ from wenming.activities.models import (
     PUBLIC_STATUSES,
     Activity,
     ActivityStatus,
-    StatusChange,
     WeeklyPreview,
 )
 from wenming.core.errors import Invalid
@@ -477,21 +475,13 @@ def poster_pdf(plan: WeekPlan, *, generated_at: dt.datetime | None = None) -> by
 def feed_activities(site: Site, *, now: dt.datetime | None = None, limit: int = FEED_LIMIT) -> list[Activity]:
     """Public (and cancelled) activities of ``site``'s subtree starting from 30 days ago, soonest first.
 
-    ``sequence`` is annotated: the number of status changes, which grows with
-    every move a calendar should pick up (published, cancelled).
+    Each event's SEQUENCE is the activity's ``revision``, bumped by every edit
+    and every move through the workflow, so calendars pick up changes.
     """
     since = (now or timezone.now()) - dt.timedelta(days=FEED_PAST_DAYS)
-    changes = (
-        StatusChange.objects.filter(activity=OuterRef("pk"))
-        .order_by()
-        .values("activity")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     return list(
         Activity.objects.filter(shown_q(), site__path__startswith=site.path, site__is_active=True, starts_at__gte=since)
         .select_related("site", "venue")
-        .annotate(sequence=Coalesce(Subquery(changes, output_field=IntegerField()), 0))
         .order_by("starts_at", "id")[:limit]
     )
 
@@ -539,7 +529,7 @@ def _event(activity: Activity, *, stamp: dt.datetime, host: str) -> icalendar.Ev
     event = icalendar.Event()
     event.add("uid", f"activity-{activity.pk}@{host}")
     event.add("dtstamp", stamp)
-    event.add("sequence", getattr(activity, "sequence", 0))
+    event.add("sequence", activity.revision)
     event.add("dtstart", timezone.localtime(activity.starts_at, SHANGHAI))
     event.add("dtend", timezone.localtime(activity.ends_at, SHANGHAI))
     event.add("summary", activity.title)

@@ -348,7 +348,8 @@ def update_activity(*, actor: User, activity: Activity, **changes: Any) -> Activ
             raise Conflict(_("活动状态已变化，请刷新后重试。"), code="stale")
         if activity.seats < locked.confirmed_count:
             raise Invalid(_("名额不能少于已报名人数。"), code="invalid_seats", field="seats")
-        activity.save(update_fields=[*changed, "week_start", "plan"])
+        activity.revision = locked.revision + 1
+        activity.save(update_fields=[*changed, "week_start", "plan", "revision"])
         if activity.status == ActivityStatus.PUBLISHED and {"venue", "starts_at", "ends_at"} & set(changed):
             _hold_venue(actor, activity)
     return activity
@@ -366,9 +367,12 @@ def _move(activity: Activity, to: str, *, actor: User | None, note: str = "", **
             % {"from": ActivityStatus(from_status).label, "to": ActivityStatus(to).label},
             code="invalid_transition",
         )
-    moved = Activity.objects.filter(pk=activity.pk, status=from_status).update(status=to, **extra)
+    moved = Activity.objects.filter(pk=activity.pk, status=from_status).update(
+        status=to, revision=F("revision") + 1, **extra
+    )
     if not moved:
         raise Conflict(_("活动状态已变化，请刷新后重试。"), code="stale")
+    activity.revision += 1
     activity.status = to
     for key, value in extra.items():
         setattr(activity, key, value)

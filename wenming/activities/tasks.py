@@ -25,3 +25,11 @@ def generate_weekly_previews(week_start: str | None = None) -> dict[str, Any]:
         preview.store_weekly_preview(actor=None, site=site, week_start=monday)
         done.append(site.pk)
     return {"week_start": monday.isoformat(), "sites": done}
+
+
+@task(queue_name="default")
+def complete_ended_activities() -> int:
+    """Published activities whose end has passed become completed (so recaps and statistics see them)."""
+    from wenming.activities import services
+
+    return services.complete_ended()
