@@ -53,6 +53,7 @@ from wenming.activities.models import (
     StatusChange,
 )
 from wenming.core.errors import Conflict, Invalid, NotAllowed, NotFound
+from wenming.core.services import apply_changes
 from wenming.lib.holidays import monday_of
 from wenming.network.models import Brand, Project, Site, Venue
 from wenming.volunteers import services as volunteer_services
@@ -67,7 +68,7 @@ CHECKIN_EARLY = dt.timedelta(minutes=30)
 MAX_DURATION = dt.timedelta(days=7)
 MAX_SERIES_WEEKS = 53
 HOURS_PLACES = Decimal("0.01")
-# Where the QR codes lead (the pages in views.py answer at these paths; a test checks they resolve).
+# Where the QR codes lead (the pages in staff.py answer at these paths; a test checks they resolve).
 SCAN_PATH = "/staff/scan/"
 SELF_CHECKIN_PATH = "/activities/{id}/checkin/"
 
@@ -124,6 +125,20 @@ def set_monthly_theme(*, actor: User, plan: Plan, month: int, theme: str, descri
             plan=plan, month=month, defaults={"theme": theme, "description": description.strip()}
         )
     return row
+
+
+def update_plan(*, actor: User, plan: Plan, title: str | None = None, description: str | None = None) -> Plan:
+    if not policies.can_run_activities_at(actor, plan.site):
+        raise NotAllowed(_("您没有修改该计划的权限。"))
+    changes: dict[str, Any] = {}
+    if title is not None:
+        title = title.strip()
+        if not title or len(title) > 100:
+            raise Invalid(_("请输入不超过100个字的计划标题。"), code="invalid_title", field="title")
+        changes["title"] = title
+    if description is not None:
+        changes["description"] = description.strip()
+    return apply_changes(plan, changes, allowed=("title", "description"))
 
 
 def plan_for(site: Site, day: dt.date) -> Plan | None:
@@ -328,6 +343,55 @@ def add_post(*, actor: User, activity: Activity, **spec: Any) -> Post:
     return _add_post(activity, **spec)
 
 
+def update_post(*, actor: User, post: Post, **changes: Any) -> Post:
+    """Rename a post, change its duties, headcount or times; never below the people already on it."""
+    activity = post.activity
+    if not policies.can_edit_activity(actor, activity):
+        raise NotFound(_("未找到。"))
+    if activity.status in (ActivityStatus.COMPLETED, ActivityStatus.CANCELLED):
+        raise Invalid(_("活动已结束或已取消，不能再修改。"), code="activity_closed")
+    spec = {
+        "name": post.name,
+        "description": post.description,
+        "headcount": post.headcount,
+        "starts_at": post.starts_at,
+        "ends_at": post.ends_at,
+    }
+    unknown = sorted(set(changes) - set(spec))
+    if unknown:
+        raise Invalid(_("不能修改字段：%(field)s") % {"field": unknown[0]}, code="invalid_field", field=unknown[0])
+    spec.update(changes)
+    name = str(spec["name"] or "").strip()
+    if not name or len(name) > 50:
+        raise Invalid(_("请输入不超过50个字的岗位名称。"), code="invalid_post", field="name")
+    headcount = spec["headcount"]
+    if not isinstance(headcount, int) or isinstance(headcount, bool) or not 1 <= headcount <= 10_000:
+        raise Invalid(_("岗位人数应为1到10000之间的整数。"), code="invalid_post", field="headcount")
+    starts, ends = _aware(spec["starts_at"], "starts_at"), _aware(spec["ends_at"], "ends_at")
+    if ends <= starts:
+        raise Invalid(_("岗位的下岗时间必须晚于上岗时间。"), code="invalid_post", field="ends_at")
+    with transaction.atomic():
+        locked = Post.objects.select_for_update().get(pk=post.pk)
+        if headcount < locked.filled_count:
+            raise Invalid(
+                _("已有%(count)d人报名该岗位，人数不能少于这个数。") % {"count": locked.filled_count},
+                code="invalid_post",
+                field="headcount",
+            )
+        try:
+            Post.objects.filter(pk=post.pk).update(
+                name=name,
+                description=str(spec["description"] or "")[:200],
+                headcount=headcount,
+                starts_at=starts,
+                ends_at=ends,
+            )
+        except IntegrityError as exc:
+            raise Conflict(_("同一活动的岗位名称不能重复。"), code="post_exists", field="name") from exc
+    post.refresh_from_db()
+    return post
+
+
 def update_activity(*, actor: User, activity: Activity, **changes: Any) -> Activity:
     if not policies.can_edit_activity(actor, activity):
         raise NotFound(_("未找到。"))
@@ -350,18 +414,46 @@ def update_activity(*, actor: User, activity: Activity, **changes: Any) -> Activ
             raise Invalid(_("名额不能少于已报名人数。"), code="invalid_seats", field="seats")
         activity.revision = locked.revision + 1
         activity.save(update_fields=[*changed, "week_start", "plan", "revision"])
+        promoted = _promote_into_free_seats(activity) if "seats" in changed else []
         if activity.status == ActivityStatus.PUBLISHED and {"venue", "starts_at", "ends_at"} & set(changed):
             _hold_venue(actor, activity)
+    for signup in promoted:
+        _tell_signup(signup)
+    activity.refresh_from_db(fields=["confirmed_count", "waitlist_count"])
     return activity
+
+
+def _promote_into_free_seats(activity: Activity) -> list[Signup]:
+    """More seats: the people waiting get them first, in the order they joined (the row is locked)."""
+    locked = Activity.objects.get(pk=activity.pk)
+    free = locked.seats - locked.confirmed_count
+    if free <= 0 or locked.status != ActivityStatus.PUBLISHED or timezone.now() >= locked.starts_at:
+        return []
+    waiting = list(
+        Signup.objects.filter(activity=activity, status=SignupStatus.WAITLISTED).order_by("created_at", "id")[:free]
+    )
+    if not waiting:
+        return []
+    now = timezone.now()
+    Signup.objects.filter(pk__in=[s.pk for s in waiting]).update(status=SignupStatus.CONFIRMED, promoted_at=now)
+    Activity.objects.filter(pk=activity.pk).update(
+        confirmed_count=F("confirmed_count") + len(waiting), waitlist_count=F("waitlist_count") - len(waiting)
+    )
+    for signup in waiting:
+        signup.status, signup.promoted_at, signup.activity = SignupStatus.CONFIRMED, now, activity
+    return waiting
 
 
 # --- The workflow ---------------------------------------------------------------------------------------
 
 
-def _move(activity: Activity, to: str, *, actor: User | None, note: str = "", **extra: Any) -> Activity:
-    """Move along one allowed transition, or refuse. The UPDATE's row count settles a race."""
+def _move(activity: Activity, to: str, *, action: str, actor: User | None, note: str = "", **extra: Any) -> Activity:
+    """Make ``action``'s move, if the table allows it from the current status; else refuse.
+
+    The UPDATE's row count settles a race between two moves.
+    """
     from_status = activity.status
-    if (from_status, to) not in TRANSITIONS:
+    if TRANSITIONS.get((from_status, to)) != action:
         raise Conflict(
             _("“%(from)s”的活动不能改为“%(to)s”。")
             % {"from": ActivityStatus(from_status).label, "to": ActivityStatus(to).label},
@@ -389,16 +481,21 @@ def _hold_venue(actor: User, activity: Activity) -> None:
         booking_services.hold_venue_for_activity(actor=actor, activity=activity)
 
 
-def _publish(activity: Activity, *, actor: User, note: str = "") -> Activity:
-    _move(activity, ActivityStatus.PUBLISHED, actor=actor, note=note, published_at=timezone.now())
+def _publish(activity: Activity, *, action: str, actor: User, note: str = "") -> Activity:
+    _move(activity, ActivityStatus.PUBLISHED, action=action, actor=actor, note=note, published_at=timezone.now())
     if activity.venue_id is not None:
         _hold_venue(actor, activity)
     return activity
 
 
 def publishes_directly(activity: Activity) -> bool:
-    rule = PublishingRule.objects.filter(site_id__in=[*activity.site.ancestor_ids, activity.site_id])
-    return any(r.publish_directly for r in rule if r.site_id == activity.site_id)
+    """The nearest publishing rule up the tree decides: a station's rule covers its points."""
+    chain = [*activity.site.ancestor_ids, activity.site_id]
+    rules = dict(PublishingRule.objects.filter(site_id__in=chain).values_list("site_id", "publish_directly"))
+    for site_id in reversed(chain):
+        if site_id in rules:
+            return bool(rules[site_id])
+    return False
 
 
 def submit_activity(*, actor: User, activity: Activity) -> Activity:
@@ -408,8 +505,8 @@ def submit_activity(*, actor: User, activity: Activity) -> Activity:
         raise NotFound(_("未找到。"))
     with transaction.atomic():
         if policies.can_approve_activity(actor, activity) or publishes_directly(activity):
-            return _publish(activity, actor=actor)
-        _move(activity, ActivityStatus.SUBMITTED, actor=actor)
+            return _publish(activity, action="publish", actor=actor)
+        _move(activity, ActivityStatus.SUBMITTED, action="submit", actor=actor)
         approvers = _approvers_of(activity)
     _after_commit(
         lambda: _notify(
@@ -436,7 +533,7 @@ def approve_activity(*, actor: User, activity: Activity, note: str = "") -> Acti
             raise NotAllowed(_("活动须由上级分中心审核。"), code="approval_required")
         raise NotFound(_("未找到。"))
     with transaction.atomic():
-        _publish(activity, actor=actor, note=note)
+        _publish(activity, action="approve", actor=actor, note=note)
     _tell_creator(activity, _("活动已通过审核并发布"), _("您提交的活动“%(title)s”已发布。"))
     return activity
 
@@ -451,7 +548,7 @@ def return_activity(*, actor: User, activity: Activity, note: str) -> Activity:
     if not note:
         raise Invalid(_("退回时请说明原因。"), code="note_required", field="note")
     with transaction.atomic():
-        _move(activity, ActivityStatus.DRAFT, actor=actor, note=note)
+        _move(activity, ActivityStatus.DRAFT, action="return", actor=actor, note=note)
     _tell_creator(activity, _("活动被退回修改"), _("您提交的活动“%(title)s”被退回：") + note)
     return activity
 
@@ -478,7 +575,7 @@ def cancel_activity(*, actor: User, activity: Activity, reason: str) -> Activity
     if not reason or len(reason) > 200:
         raise Invalid(_("请填写不超过200字的取消原因。"), code="reason_required", field="reason")
     with transaction.atomic():
-        _move(activity, ActivityStatus.CANCELLED, actor=actor, note=reason, cancel_reason=reason)
+        _move(activity, ActivityStatus.CANCELLED, action="cancel", actor=actor, note=reason, cancel_reason=reason)
         from wenming.bookings import services as booking_services
 
         booking_services.release_activity_hold(actor=actor, activity=activity)
@@ -508,7 +605,7 @@ def complete_activity(*, actor: User | None, activity: Activity, now: dt.datetim
     if _now(now) < activity.ends_at:
         raise Invalid(_("活动尚未结束。"), code="not_ended")
     with transaction.atomic():
-        return _move(activity, ActivityStatus.COMPLETED, actor=actor)
+        return _move(activity, ActivityStatus.COMPLETED, action="complete", actor=actor)
 
 
 def complete_ended(*, now: dt.datetime | None = None) -> int:
@@ -960,6 +1057,11 @@ def self_check_in(*, actor: User, activity: Activity, token: str, now: dt.dateti
         return _check_in(signup, actor, now)
 
 
+def _post_hours(post: Post) -> Decimal:
+    seconds = Decimal((post.ends_at - post.starts_at).total_seconds())
+    return min(Decimal(24), (seconds / Decimal(3600)).quantize(HOURS_PLACES, rounding=ROUND_HALF_UP))
+
+
 def hours_served(signup: Signup) -> Decimal:
     """Time between check-in and check-out that falls within the post's scheduled time.
 
@@ -1057,8 +1159,11 @@ def request_hours_correction(*, actor: User, signup: Signup, hours: Any, reason:
         raise Invalid(_("时长应为数字。"), code="invalid_hours", field="hours") from exc
     if not requested.is_finite() or not Decimal(0) <= requested <= Decimal(24):
         raise Invalid(_("时长应在0到24小时之间。"), code="invalid_hours", field="hours")
-    if signup.post_id is None or signup.checked_out_at is None:
+    if signup.post is None or signup.checked_out_at is None:
         raise Invalid(_("签退后才能申请更正时长。"), code="not_checked_out")
+    scheduled = _post_hours(signup.post)
+    if requested > scheduled:
+        raise Invalid(_("不能超过岗位时长%(hours)s小时。") % {"hours": scheduled}, code="invalid_hours", field="hours")
     try:
         with transaction.atomic():
             correction = HoursCorrection.objects.create(signup=signup, requested_hours=requested, reason=reason)
@@ -1132,8 +1237,13 @@ def _apply_correction(actor: User, signup: Signup, correction: HoursCorrection, 
     original = ledger_entry_for(signup)
     reason = f"{correction.reason}{'；' + note if note else ''}"[:200]
     if original is not None:
+        assert signup.post is not None
         return volunteer_services.correct_service(
-            actor=actor, original=original, new_hours=correction.requested_hours, note=reason
+            actor=actor,
+            original=original,
+            new_hours=correction.requested_hours,
+            note=reason,
+            max_hours=_post_hours(signup.post),
         )
     # Nothing was recorded at check-out (no overlap with the post): record the approved hours now.
     assert signup.post is not None
@@ -1170,3 +1280,20 @@ def publish_recap(*, actor: User, activity: Activity, title: str, body: str, now
             return Recap.objects.create(activity=activity, title=title, body=body, author=actor)
     except IntegrityError as exc:
         raise Conflict(_("该活动已有回顾。"), code="recap_exists") from exc
+
+
+def update_recap(*, actor: User, recap: Recap, title: str | None = None, body: str | None = None) -> Recap:
+    if not policies.can_publish_recap(actor, recap.activity):
+        raise NotFound(_("未找到。"))
+    changes: dict[str, Any] = {}
+    if title is not None:
+        title = title.strip()
+        if not title or len(title) > 100:
+            raise Invalid(_("请输入不超过100个字的标题。"), code="invalid_title", field="title")
+        changes["title"] = title
+    if body is not None:
+        body = body.strip()
+        if not body or len(body) > 20_000:
+            raise Invalid(_("请填写回顾正文（不超过两万字）。"), code="invalid_body", field="body")
+        changes["body"] = body
+    return apply_changes(recap, changes, allowed=("title", "body"))

@@ -72,5 +72,6 @@ def staff_home(request: HttpRequest) -> HttpResponse:
             "managed": [_managed(site, user) for site in roots],
             "grants": grants,
             "can_use_admin": policies.can_use_admin(user),
+            "can_approve": not policies.admin_scope(user).is_empty,
         },
     )

@@ -218,8 +218,15 @@ def record_activity_hours(
     return entry
 
 
-def correct_service(*, actor: User, original: ServiceRecord, new_hours: Any, note: str) -> ServiceRecord:
-    """Correct an entry by appending the difference; the original stays as it was."""
+def correct_service(
+    *, actor: User, original: ServiceRecord, new_hours: Any, note: str, max_hours: Decimal | None = None
+) -> ServiceRecord:
+    """Correct an entry by appending the difference; the original stays as it was.
+
+    The corrected total may not exceed the entry's own span, or ``max_hours``
+    when the caller knows a longer scheduled time (a volunteer post whose
+    check-in scan came late).
+    """
     note = (note or "").strip()
     if not note:
         raise Invalid(_("更正必须说明原因。"), code="note_required", field="note")
@@ -239,7 +246,10 @@ def correct_service(*, actor: User, original: ServiceRecord, new_hours: Any, not
         if delta == 0:
             raise Invalid(_("更正后的时长与现有时长相同。"), code="no_change", field="hours")
         elapsed = Decimal((original.ended_at - original.started_at).total_seconds()) / Decimal(3600)
-        if target > elapsed.quantize(HOURS_PLACES, rounding=ROUND_HALF_UP) or target > 24:
+        limit = elapsed.quantize(HOURS_PLACES, rounding=ROUND_HALF_UP)
+        if max_hours is not None:
+            limit = max(limit, max_hours)
+        if target > limit or target > 24:
             raise Invalid(_("时长不能超过实际服务时间。"), code="invalid_hours", field="hours")
         entry = ServiceRecord.objects.create(
             volunteer=original.volunteer,

@@ -58,7 +58,10 @@ def publish(
         ends_at=starts_at + dt.timedelta(hours=hours),
         **fields,
     )
-    return services.approve_activity(actor=approver or people.subcentre_admin, activity=activity)
+    services.submit_activity(actor=manager or people.manager_a, activity=activity)
+    if activity.status == "submitted":
+        services.approve_activity(actor=approver or people.subcentre_admin, activity=activity)
+    return activity
 
 
 def draft(people: People, site: Site, title: str, starts_at: dt.datetime, **fields: Any) -> Activity:

@@ -130,6 +130,7 @@ def _published(people: People, street: Street) -> Activity:
         seats=SEATS,
         waitlist_limit=WAITLIST,
     )
+    services.submit_activity(actor=people.manager_a, activity=activity)
     return services.approve_activity(actor=people.subcentre_admin, activity=activity)
 
 

@@ -1,0 +1,93 @@
+"""Recap photos (活动回顾的照片) and publishing a recap together with its photos.
+
+``services.publish_recap`` writes the text; the photos are real JPEG, PNG
+or WebP images (Pillow opens and verifies each one, as
+``network.services.add_venue_photo`` does for venues), stored under a name
+of ours with the extension of their real format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.files import File
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from wenming.accounts.models import User
+from wenming.activities import policies, services
+from wenming.activities.models import Activity, Recap, RecapPhoto
+from wenming.core.errors import Invalid, NotFound
+
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+MAX_PHOTOS = 20
+
+
+def _check_image(image: File[Any]) -> str:
+    """The image's real format (a key of PHOTO_FORMATS), or refuse it."""
+    from PIL import Image, UnidentifiedImageError
+
+    if image.size is None or image.size > PHOTO_MAX_BYTES:
+        raise Invalid(_("照片不能超过5MB。"), code="photo_too_large", field="photos")
+    try:
+        image.seek(0)
+        with Image.open(image) as picture:
+            kind = picture.format or ""
+            picture.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise Invalid(_("请上传JPG、PNG或WebP格式的照片。"), code="invalid_photo", field="photos") from exc
+    if kind not in PHOTO_FORMATS:
+        raise Invalid(_("请上传JPG、PNG或WebP格式的照片。"), code="invalid_photo", field="photos")
+    image.seek(0)
+    return kind
+
+
+def add_recap_photo(
+    *, actor: User, recap: Recap, image: File[Any], caption: str = "", position: int | None = None
+) -> RecapPhoto:
+    """Attach one photo to a recap (at most MAX_PHOTOS per recap)."""
+    if not policies.can_publish_recap(actor, recap.activity):
+        raise NotFound(_("未找到。"))
+    kind = _check_image(image)
+    caption = (caption or "").strip()[:100]
+    with transaction.atomic():
+        # Lock the recap: two uploads at once cannot both take the last place.
+        Recap.objects.select_for_update().filter(pk=recap.pk).exists()
+        count = RecapPhoto.objects.filter(recap=recap).count()
+        if count >= MAX_PHOTOS:
+            raise Invalid(
+                _("每篇回顾最多%(limit)d张照片。") % {"limit": MAX_PHOTOS}, code="too_many_photos", field="photos"
+            )
+        photo = RecapPhoto(recap=recap, caption=caption, position=count if position is None else max(0, int(position)))
+        photo.image.save(f"recap-{recap.pk}.{PHOTO_FORMATS[kind]}", image, save=False)
+        photo.save()
+    return photo
+
+
+def publish_recap_with_photos(
+    *, actor: User, activity: Activity, title: str, body: str, images: Sequence[File[Any]] = ()
+) -> Recap:
+    """Publish a recap and its photos at once: a refused photo leaves no recap behind."""
+    if len(images) > MAX_PHOTOS:
+        raise Invalid(
+            _("每篇回顾最多%(limit)d张照片。") % {"limit": MAX_PHOTOS}, code="too_many_photos", field="photos"
+        )
+    for image in images:
+        _check_image(image)
+    with transaction.atomic():
+        recap = services.publish_recap(actor=actor, activity=activity, title=title, body=body)
+        for image in images:
+            add_recap_photo(actor=actor, recap=recap, image=image)
+    return recap
+
+
+def add_recap_photos(*, actor: User, recap: Recap, images: Sequence[File[Any]], caption: str = "") -> list[RecapPhoto]:
+    """Attach several photos at once: all of them, or (when one is refused) none."""
+    if not policies.can_publish_recap(actor, recap.activity):
+        raise NotFound(_("未找到。"))
+    for image in images:
+        _check_image(image)
+    with transaction.atomic():
+        return [add_recap_photo(actor=actor, recap=recap, image=image, caption=caption) for image in images]
