@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 MAX_REQUESTS_PER_CLIENT = 1_000_000
 TIMEOUT_S = 10.0
+# A write in a rush may queue behind the others (SQLite's busy timeout is 20 s).
+POST_TIMEOUT_S = 60.0
 
 
 @dataclass
@@ -30,22 +32,44 @@ class LoadResult:
         return self.requests / self.seconds if self.seconds else 0.0
 
     def percentile(self, q: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-        return ordered[index]
+        return percentile(self.latencies_ms, q)
 
 
-def probe(port: int, path: str) -> tuple[int, bytes]:
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (nearest rank) of ``values``; NaN when there are none."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def probe(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     """One GET; (status, body), or (0, error text) when the connection fails."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT_S)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers=headers or {})
         response = conn.getresponse()
         return response.status, response.read()
     except OSError as exc:
         return 0, str(exc).encode()
+    finally:
+        conn.close()
+
+
+def post_once(port: int, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """One POST on a connection of its own, closed after the answer: (status, body).
+
+    A request that gets no answer (refused, reset, timed out) is (0, the error
+    text): with a non-idempotent POST it is not retried, it is a result.
+    """
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=POST_TIMEOUT_S)
+    try:
+        conn.request("POST", path, body=body, headers={**headers, "Connection": "close"})
+        response = conn.getresponse()
+        return response.status, response.read()
+    except (OSError, http.client.HTTPException) as exc:
+        return 0, repr(exc).encode()
     finally:
         conn.close()
 

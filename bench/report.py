@@ -28,6 +28,25 @@ which it drops and recreates). It:
    warm-up, reporting requests/s, p50/p99 latency and errors. The baseline is
    `/bench/baseline`, a bare Django JSON view served by the same process (mounted only when
    `WENMING_BENCH_BASELINE=true`); every endpoint's ratio is to the baseline of the same run.
+   Besides the API, it measures the demo sub-centre's mobile weekly preview
+   (`/sites/<id>/week/`, this week, with the demo street's activities of its whole subtree)
+   and its iCalendar feed (`/sites/<id>/activities.ics`, everything public from 30 days ago on);
+4. **sign-up rush** (`bench/rush.py`): before the server starts, `python -m bench.rush setup`
+   publishes one activity at the demo sub-centre (30 seats, a waitlist of 20, four weeks
+   ahead so it stays off the measured week) and creates 1,000 residents, each with an API
+   token from `issue_api_token`. On the fresh server, first of all (so no worker reaches
+   gunicorn's `max_requests` and restarts mid-rush), after a short warm-up of signed-in reads,
+   100 client threads released together on a barrier fire the 1,000
+   `POST /api/activities/<id>/signups`, one per resident, each on a connection of its own
+   (as behind a proxy that does not keep upstream connections alive); nothing is retried.
+   The figures are sign-ups answered per second (1,000 over the wall time from the barrier to
+   the last answer) with its ratio to the baseline's requests/s, and p50/p99 latency, which
+   include the queueing of 100 clients on the server's workers × threads. The **correctness**
+   row is PASS only if exactly 30 were told `confirmed` and 20 `waitlisted`, the other 950 got
+   409 `full`, none got a 5xx or no answer, and the database (read back by
+   `python -m bench.rush verify`) holds 30 confirmed and 20 waitlisted rows, for exactly the
+   people told so, no one twice, with the activity's counters equal to the rows. A FAIL is
+   recorded here and makes `bench/run.py` exit non-zero.
 
 The load generator and the server share the machine's cores, so absolute figures are
 lower than a separate client would measure; compare ratios across runs, and runs on the
@@ -51,6 +70,10 @@ class Result:
     p99_ms: float | None = None
     errors: int | None = None
     note: str = ""
+    text: str = ""  # shown instead of the number (a verdict such as PASS)
+
+    def shown(self) -> str:
+        return self.text or f"{_number(self.value)} {self.unit}"
 
     def line(self) -> str:
         ratio = f" ({self.ratio:.2f}x baseline)" if self.ratio is not None else ""
@@ -64,7 +87,7 @@ class Result:
         if self.note:
             extra.append(self.note)
         tail = ("  [" + ", ".join(extra) + "]") if extra else ""
-        return f"{self.name}: {_number(self.value)} {self.unit}{ratio}{tail}"
+        return f"{self.name}: {self.shown()}{ratio}{tail}"
 
 
 def _number(value: float) -> str:
@@ -91,10 +114,8 @@ def run_section(title: str, machine: dict[str, str], setup: list[str], results: 
     for r in results:
         ratio = f"{r.ratio:.2f}x" if r.ratio is not None else ""
         errors = "" if r.errors is None else str(r.errors)
-        lines.append(
-            f"| {r.name} | {_number(r.value)} {r.unit} | {ratio} | {_ms(r.p50_ms)} | {_ms(r.p99_ms)} | {errors} "
-            f"| {r.note} |"
-        )
+        value = f"**{r.text}**" if r.text else r.shown()
+        lines.append(f"| {r.name} | {value} | {ratio} | {_ms(r.p50_ms)} | {_ms(r.p99_ms)} | {errors} | {r.note} |")
     lines.append("")
     return "\n".join(lines)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import signal
@@ -17,13 +18,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import load, machine, report  # noqa: E402
+from bench import load, machine, report, rush  # noqa: E402
 
 BENCH_DIR = ROOT / "var" / "bench"
 SQLITE_PATH = BENCH_DIR / "bench.sqlite3"
@@ -32,6 +35,7 @@ POSTGRES_BENCH_DB = "wenming_bench"
 POSTGRES_URL = f"postgres://postgres@127.0.0.1:5432/{POSTGRES_BENCH_DB}"
 SYNTH_SEED = 1
 STEP_TIMEOUT_S = 900
+BASELINE = "GET /bench/baseline"
 # The demo street's centre (wenming/demo/street.py): ~35 sites lie within 1.5 km.
 NEARBY = "lat=31.26&lng=121.49&radius_m=1500"
 
@@ -90,9 +94,10 @@ def manage(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def synth_benchmark(env: dict[str, str]) -> dict[str, float]:
+def bench_module(env: dict[str, str], module: str, *args: str) -> Any:
+    """``python -m <module> <args>`` with the bench environment; the JSON on its last line of output."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.synth_bench", "--seed", str(SYNTH_SEED)],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -101,8 +106,12 @@ def synth_benchmark(env: dict[str, str]) -> dict[str, float]:
         check=False,
     )
     if done.returncode != 0:
-        raise SystemExit(f"synth benchmark failed:\n{done.stdout}\n{done.stderr}")
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+        raise SystemExit(f"{module} {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def synth_benchmark(env: dict[str, str]) -> dict[str, float]:
+    result: dict[str, float] = bench_module(env, "bench.synth_bench", "--seed", str(SYNTH_SEED))
     return result
 
 
@@ -159,12 +168,16 @@ class Server:
             self.process.wait(timeout=10)
 
 
-def http_benchmarks(server: Server, *, clients: int, seconds: float, warmup: float) -> list[report.Result]:
+def http_benchmarks(
+    server: Server, *, subcentre_id: int, clients: int, seconds: float, warmup: float
+) -> list[report.Result]:
     targets = [
-        ("GET /bench/baseline", "/bench/baseline"),
+        (BASELINE, "/bench/baseline"),
         ("GET /healthz", "/healthz"),
         ("GET /api/sites?page_size=20", "/api/sites?page_size=20"),
         ("GET /api/sites/nearby (1.5 km)", f"/api/sites/nearby?{NEARBY}"),
+        ("GET /sites/{sub-centre}/week/ (this week)", f"/sites/{subcentre_id}/week/"),
+        ("GET /sites/{sub-centre}/activities.ics", f"/sites/{subcentre_id}/activities.ics"),
     ]
     results: list[report.Result] = []
     baseline_rps: float | None = None
@@ -196,6 +209,64 @@ def http_benchmarks(server: Server, *, clients: int, seconds: float, warmup: flo
     return results
 
 
+@dataclass
+class Rush:
+    """The sign-up rush's figures and verdict (bench/rush.py)."""
+
+    result: rush.RushResult
+    wrong: list[str]
+    database: dict[str, Any]
+
+    @property
+    def passed(self) -> bool:
+        return not self.wrong
+
+    def results(self, baseline_rps: float | None) -> list[report.Result]:
+        r = self.result
+        tally = r.tally()
+        failed = sum(n for (status, _outcome), n in tally.items() if status >= 500 or status == 0)
+        ratio = r.rps / baseline_rps if baseline_rps else None
+        rows = self.database["rows"]
+        verdict = (
+            f"{tally[(201, 'confirmed')]} confirmed, {tally[(201, 'waitlisted')]} waitlisted, "
+            f"{tally[(409, 'full')]} × 409 full, {failed} × 5xx or dropped; database: "
+            f"{len(rows.get('confirmed', []))} confirmed and {len(rows.get('waitlisted', []))} waitlisted rows, "
+            f"counters {self.database['confirmed_count']} / {self.database['waitlist_count']}"
+        )
+        if self.wrong:
+            verdict += " — " + "; ".join(self.wrong)
+        return [
+            report.Result(
+                f"POST sign-up rush: {len(r.answers):,} residents, {rush.SEATS} seats + {rush.WAITLIST} waitlist",
+                r.rps,
+                "sign-ups/s",
+                ratio,
+                r.percentile(50),
+                r.percentile(99),
+                failed,
+                f"{r.clients} client threads, one connection per POST; {len(r.answers):,} answered in "
+                f"{r.seconds:.2f} s; {rush.summary(r)}",
+            ),
+            report.Result(
+                "sign-up rush: correctness",
+                float("nan"),
+                "",
+                note=verdict,
+                text="PASS" if self.passed else "FAIL",
+            ),
+        ]
+
+
+def sign_up_rush(server: Server, env: dict[str, str], setup: dict[str, Any], *, clients: int) -> Rush:
+    activity_id = int(setup["activity_id"])
+    residents: list[dict[str, Any]] = setup["residents"]
+    tokens = [str(r["token"]) for r in residents]
+    rush.warm_up(server.port, activity_id, tokens[:200], clients=16)
+    result = rush.fire(server.port, activity_id, residents, clients=clients)
+    database: dict[str, Any] = bench_module(env, "bench.rush", "verify", "--activity", str(activity_id))
+    return Rush(result, rush.judge(result, len(residents), database), database)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="3 s per endpoint instead of 10 s")
@@ -204,11 +275,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, help="measured seconds per endpoint")
     parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 2), help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--rush-clients", type=int, default=100, help="client threads of the sign-up rush (default 100)"
+    )
     parser.add_argument("--no-markdown", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args()
     seconds = args.seconds or (3.0 if args.quick else 10.0)
     warmup = 1.0 if args.quick else 2.0
     clients = max(1, min(args.clients, 64))
+    rush_clients = max(1, min(args.rush_clients, 200))
 
     started = time.perf_counter()
     load_before = machine.load_average()
@@ -242,12 +317,28 @@ def main() -> None:
             say(result.line())
         manage(env, "load_demo")
         manage(env, "collectstatic", "--noinput")
+        say(f"sign-up rush setup: {rush.RESIDENTS:,} residents with API tokens, one activity …")
+        rush_setup: dict[str, Any] = bench_module(env, "bench.rush", "setup")
         say(
             f"gunicorn: {args.workers} workers × {args.threads} threads; {clients} clients, "
             f"{seconds:g} s per endpoint after {warmup:g} s warm-up"
         )
         with Server(env, workers=args.workers, threads=args.threads) as server:
-            results += http_benchmarks(server, clients=clients, seconds=seconds, warmup=warmup)
+            # The rush first, on workers that have served fewer than max_requests (gunicorn.conf.py): no worker
+            # restarts in the middle of it.
+            the_rush = sign_up_rush(server, env, rush_setup, clients=rush_clients)
+            http = http_benchmarks(
+                server,
+                subcentre_id=int(rush_setup["subcentre_id"]),
+                clients=clients,
+                seconds=seconds,
+                warmup=warmup,
+            )
+        baseline_rps = next((r.value for r in http if r.name == BASELINE and not math.isnan(r.value)), None)
+        rush_results = the_rush.results(baseline_rps)
+        for result in rush_results:
+            say(result.line())
+        results += http + rush_results
     finally:
         shutil.rmtree(static_root, ignore_errors=True)
 
@@ -257,7 +348,11 @@ def main() -> None:
     setup = [
         f"gunicorn (gthread) {args.workers} workers × {args.threads} threads, access log off; "
         f"{clients} client threads on the same machine; {seconds:g} s per endpoint after {warmup:g} s warm-up",
-        f"data: synth street (seed {SYNTH_SEED}) + the demo street; nearby query `{NEARBY}`",
+        f"data: synth street (seed {SYNTH_SEED}) + the demo street; nearby query `{NEARBY}`; "
+        "week page and feed of the demo sub-centre",
+        f"sign-up rush: {rush.RESIDENTS:,} residents with API tokens, one activity with {rush.SEATS} seats and a "
+        f"waitlist of {rush.WAITLIST}; {rush_clients} client threads released on a barrier, a new connection per "
+        "POST, run first on the fresh server; verdict read back from the database",
         f"load average (1/5/15 min) before the run {load_before}, after it {machine.load_average()}; "
         f"whole run {time.perf_counter() - started:.0f} s",
     ]
@@ -265,6 +360,9 @@ def main() -> None:
         path = ROOT / "BENCHMARKS.md"
         report.update_markdown(path, report.run_section(title, facts, setup, results))
         say(f"written: {path}")
+    if not the_rush.passed:
+        raise SystemExit("sign-up rush: FAIL — " + "; ".join(the_rush.wrong))
+    say("sign-up rush: PASS")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ the staff who run them (``wenming.activities.policies``). Writes happen in
 """
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from django.db.models import Q
@@ -16,7 +17,8 @@ from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema
 from ninja.params import functions as params
 from ninja.responses import Status
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from wenming.accounts.api import OPTIONAL, SIGNED_IN, PersonRef, SiteRef, current_user, signed_in
 from wenming.accounts.models import User
@@ -43,6 +45,18 @@ AudienceCode = Literal[
     "all", "elderly", "children", "families", "youth", "women", "disabled", "party_members", "volunteers"
 ]
 Seats = Annotated[int, Field(ge=0, le=100_000)]
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_only(value: Any) -> Any:
+    """Only ISO 8601 text: pydantic would also read "0" as a Unix timestamp, which nobody means."""
+    if not isinstance(value, str) or not ISO_DAY.match(value):
+        raise PydanticCustomError("iso_8601", "expected an ISO 8601 date or date-time")
+    return value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_only)]
 
 # --- Schemas --------------------------------------------------------------------------------------
 
@@ -326,8 +340,16 @@ def _object[M: (Site, Venue, Brand, Project, Post, User)](model: type[M], pk: in
 def list_activities(
     request: HttpRequest,
     site: Annotated[Id | None, params.Query(None, description=lazy_str(gettext_lazy("阵地编号（含下级）")))] = None,
-    from_: Annotated[AwareDatetime | dt.date | None, params.Query(None, alias="from")] = None,
-    to: Annotated[AwareDatetime | dt.date | None, params.Query(None)] = None,
+    from_: Annotated[
+        Moment | IsoDate | None,
+        params.Query(
+            None, alias="from", description=lazy_str(gettext_lazy("开始：日期（含当天）或带时区的时刻（含）"))
+        ),
+    ] = None,
+    to: Annotated[
+        Moment | IsoDate | None,
+        params.Query(None, description=lazy_str(gettext_lazy("结束：日期（含当天）或带时区的时刻（不含）"))),
+    ] = None,
     platform: PlatformCode | None = None,
     status: Literal["draft", "submitted", "published", "completed", "cancelled"] | None = None,
     q: Annotated[SafeText | None, params.Query(None, max_length=100)] = None,

@@ -32,7 +32,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -295,6 +295,33 @@ def week_activities(site: Site, monday: dt.date, *, limit: int = WEEK_LIMIT) -> 
         .select_related("site", "venue", "brand")
         .order_by("starts_at", "id")[:limit]
     )
+
+
+def _version(rows: QuerySet[Activity]) -> str:
+    """A fingerprint of what a listing shows: it changes with any new, edited, moved, cancelled or
+    signed-up-for activity (every edit and move bumps ``revision``; sign-ups move the counters).
+    One aggregate query, far cheaper than building and rendering the listing."""
+    agg = rows.order_by().aggregate(
+        n=Count("id"), top=Max("id"), rev=Sum("revision"), seats=Sum("confirmed_count"), wait=Sum("waitlist_count")
+    )
+    return "-".join(str(agg[k] or 0) for k in ("n", "top", "rev", "seats", "wait"))
+
+
+def week_version(site: Site, monday: dt.date) -> str:
+    start, end = week_bounds(monday)
+    return _version(
+        Activity.objects.filter(
+            shown_q(), site__path__startswith=site.path, site__is_active=True, starts_at__gte=start, starts_at__lt=end
+        )
+    )
+
+
+def feed_version(site: Site, *, now: dt.datetime | None = None) -> str:
+    since = (now or timezone.now()) - dt.timedelta(days=FEED_PAST_DAYS)
+    rows = Activity.objects.filter(
+        shown_q(), site__path__startswith=site.path, site__is_active=True, starts_at__gte=since
+    )
+    return f"{timezone.localtime(since).date().isoformat()}-{_version(rows)}"
 
 
 def week_plan(site: Site, monday: dt.date) -> WeekPlan:

@@ -19,7 +19,7 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -1075,7 +1075,8 @@ def hours_served(signup: Signup) -> Decimal:
     if end <= start:
         return Decimal("0.00")
     hours = Decimal((end - start).total_seconds()) / Decimal(3600)
-    return hours.quantize(HOURS_PLACES, rounding=ROUND_HALF_UP)
+    # Rounded down: the ledger never holds more than the clock showed.
+    return hours.quantize(HOURS_PLACES, rounding=ROUND_DOWN)
 
 
 def check_out(

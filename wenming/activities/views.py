@@ -23,10 +23,13 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
@@ -40,6 +43,9 @@ from wenming.network.models import Site
 from wenming.volunteers.models import Volunteer
 
 MY_SIGNUPS_PAST_LIMIT = 20
+# The feed is cached by its fingerprint; the time limit only bounds what site renames etc. leave stale.
+FEED_CACHE_SECONDS = 900
+WEEK_CACHE_SECONDS = 300
 _ID = re.compile(r"[0-9]{1,18}")  # ASCII digits that fit a bigint (str.isdigit also takes "１" and "²")
 
 
@@ -56,14 +62,18 @@ def _week_or_error(request: HttpRequest) -> tuple[dt.date, str]:
 
 
 def _render_week(request: HttpRequest, site: Site, monday: dt.date, error: str = "") -> HttpResponse:
-    plan = preview.week_plan(site, monday)
+    """The week page. Its listing is cached by the week's fingerprint (``preview.week_version``): the
+    plan is only built, and the days only rendered, when something shown has changed."""
     this_week = preview.this_monday()
     return render(
         request,
         "activities/week.html",
         {
             "site": site,
-            "plan": plan,
+            "nav": preview.WeekPlan(site, monday, days=[], truncated=False),
+            "plan": SimpleLazyObject(lambda: preview.week_plan(site, monday)),
+            "version": preview.week_version(site, monday),
+            "cache_seconds": WEEK_CACHE_SECONDS,
             "error": error,
             "is_this_week": monday == this_week,
             "this_week": this_week,
@@ -103,7 +113,12 @@ def poster(request: HttpRequest, pk: int) -> HttpResponse:
 def calendar(request: HttpRequest, pk: int) -> HttpResponse:
     """The subtree's public activities as an iCalendar feed (subscribe from a phone's calendar)."""
     site = _public_site(pk)
-    response = HttpResponse(preview.calendar_feed(site), content_type="text/calendar; charset=utf-8")
+    key = f"wenming:feed:{site.pk}:{get_language()}:{preview.feed_version(site)}"
+    body = cache.get(key)
+    if body is None:
+        body = preview.calendar_feed(site)
+        cache.set(key, body, FEED_CACHE_SECONDS)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="activities-{site.pk}.ics"'
     response["Cache-Control"] = "public, max-age=900"
     return response

@@ -64,9 +64,21 @@ class VenueRules(models.Model):
         verbose_name = _("预约规则")
         verbose_name_plural = _("预约规则")
         constraints = [
-            models.CheckConstraint(condition=Q(min_minutes__gt=0), name="rules_min_positive"),
-            models.CheckConstraint(condition=Q(max_minutes__gte=F("min_minutes")), name="rules_max_at_least_min"),
-            models.CheckConstraint(condition=Q(max_days_ahead__gt=0), name="rules_days_ahead_positive"),
+            models.CheckConstraint(
+                condition=Q(min_minutes__gt=0),
+                name="rules_min_positive",
+                violation_error_message=_("最短时长至少1分钟。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(max_minutes__gte=F("min_minutes")),
+                name="rules_max_at_least_min",
+                violation_error_message=_("最长时长不能短于最短时长。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(max_days_ahead__gt=0),
+                name="rules_days_ahead_positive",
+                violation_error_message=_("最多提前天数至少为1天。"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -86,7 +98,11 @@ class Blackout(models.Model):
         verbose_name_plural = _("停用日期")
         ordering = ["venue_id", "first_date"]
         constraints = [
-            models.CheckConstraint(condition=Q(last_date__gte=F("first_date")), name="blackout_dates_ordered")
+            models.CheckConstraint(
+                condition=Q(last_date__gte=F("first_date")),
+                name="blackout_dates_ordered",
+                violation_error_message=_("结束日期不能早于开始日期。"),
+            )
         ]
 
     def __str__(self) -> str:
@@ -117,6 +133,9 @@ class BookingSeries(models.Model):
         verbose_name = _("周期预约")
         verbose_name_plural = _("周期预约")
 
+    def __str__(self) -> str:
+        return f"{self.venue_id} #{self.pk}"
+
 
 class Booking(models.Model):
     venue = models.ForeignKey(Venue, verbose_name=_("场地"), on_delete=models.PROTECT, related_name="bookings")
@@ -139,9 +158,7 @@ class Booking(models.Model):
         on_delete=models.PROTECT,
         related_name="venue_booking",
     )
-    series = models.ForeignKey(
-        BookingSeries, null=True, blank=True, on_delete=models.SET_NULL, related_name="bookings"
-    )
+    series = models.ForeignKey(BookingSeries, null=True, blank=True, on_delete=models.SET_NULL, related_name="bookings")
     purpose = models.CharField(_("用途"), max_length=200)
     attendees = models.PositiveIntegerField(_("人数"), default=1)
     starts_at = models.DateTimeField(_("开始时间"))
@@ -165,9 +182,17 @@ class Booking(models.Model):
             models.Index(fields=["status", "starts_at"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="booking_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="booking_ends_after_start",
+                violation_error_message=_("结束时间必须晚于开始时间。"),
+            ),
             models.CheckConstraint(condition=Q(status__in=BookingStatus.values), name="booking_status_known"),
-            models.CheckConstraint(condition=Q(attendees__gt=0), name="booking_attendees_positive"),
+            models.CheckConstraint(
+                condition=Q(attendees__gt=0),
+                name="booking_attendees_positive",
+                violation_error_message=_("人数至少为1人。"),
+            ),
             # PostgreSQL only (Django skips it elsewhere): holding bookings of a venue never overlap.
             PostgresExclusion(
                 name="booking_no_overlap",
@@ -176,12 +201,34 @@ class Booking(models.Model):
                     (TsTzRange("starts_at", "ends_at", models.Value("[)")), RangeOperators.OVERLAPS),
                 ],
                 condition=Q(status__in=HOLDING_STATUSES),
+                violation_error_message=_("该时段已被预约，请选择其他时间。"),
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.venue} {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.venue} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
 
     @property
     def holds_venue(self) -> bool:
         return self.status in HOLDING_STATUSES
+
+
+class StatusChange(models.Model):
+    """History: every move of a booking (who, when, from, to, note). ``actor`` is empty for the system."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=20, choices=BookingStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=BookingStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("预约状态变更")
+        verbose_name_plural = _("预约状态变更")
+        ordering = ["booking_id", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id}: {self.from_status or '-'} → {self.to_status}"

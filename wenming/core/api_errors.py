@@ -23,6 +23,7 @@ finite numbers), so that no request can push a value the database refuses.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
@@ -100,21 +101,37 @@ class FieldErrorOut(Schema):
     message: str = Field(description=lazy_str(gettext_lazy("给人看的说明")))
 
 
+class ConflictOut(Schema):
+    id: int = Field(description=lazy_str(gettext_lazy("与之冲突的记录编号")))
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
+
+
 class ErrorOut(Schema):
     code: str = Field(description=lazy_str(gettext_lazy("稳定的错误码，供程序判断")), examples=["phone_taken"])
     message: str = Field(description=lazy_str(gettext_lazy("给人看的说明，默认简体中文")))
     field: str | None = Field(None, description=lazy_str(gettext_lazy("出错的输入项（如有）")))
     errors: list[FieldErrorOut] | None = Field(None, description=lazy_str(gettext_lazy("参数校验失败时，逐项说明")))
+    conflict: ConflictOut | None = Field(
+        None, description=lazy_str(gettext_lazy("409 时与之冲突的记录（如场地已被哪条预约占用）"))
+    )
 
 
 def error_body(
-    code: str, message: str, *, field: str | None = None, errors: list[dict[str, Any]] | None = None
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    conflict: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": str(message)}
     if field:
         body["field"] = field
     if errors is not None:
         body["errors"] = errors
+    if conflict:
+        body["conflict"] = dict(conflict)
     return body
 
 
@@ -233,7 +250,8 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-        return respond(request, exc.status, error_body(exc.code, exc.message, field=exc.extra.get("field")))
+        body = error_body(exc.code, exc.message, field=exc.extra.get("field"), conflict=exc.extra.get("conflict"))
+        return respond(request, exc.status, body)
 
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:

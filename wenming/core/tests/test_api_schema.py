@@ -120,7 +120,7 @@ def test_schema_tells_which_operations_need_signing_in(schema: dict[str, Any]) -
 
 def test_error_schema_is_the_documented_shape(schema: dict[str, Any]) -> None:
     error = schema["components"]["schemas"]["ErrorOut"]
-    assert set(error["properties"]) == {"code", "message", "field", "errors"}
+    assert set(error["properties"]) == {"code", "message", "field", "errors", "conflict"}
     assert set(error["required"]) == {"code", "message"}
 
 
