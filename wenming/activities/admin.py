@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from wenming.accounts.models import User
 from wenming.activities import services
 from wenming.activities.models import MonthlyTheme, Plan, PublishingRule
-from wenming.core.admin import ServiceAdmin
+from wenming.core.admin import ParentInline, ServiceAdmin
 from wenming.core.errors import DomainError, Invalid
 
 
@@ -32,21 +32,12 @@ def _actor(request: HttpRequest) -> User:
     return request.user
 
 
-class MonthlyThemeInline(admin.TabularInline[MonthlyTheme, Plan]):
+class MonthlyThemeInline(ParentInline[MonthlyTheme, Plan]):
     model = MonthlyTheme
     fields = ("month", "theme", "description")
     extra = 0
     max_num = 12
     can_delete = False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
 
 
 @admin.register(Plan)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from wenming.accounts.models import User
 from wenming.bookings import services
 from wenming.bookings.models import Blackout, Booking, StatusChange, VenueRules
-from wenming.core.admin import ScopedAdmin, ServiceAdmin
+from wenming.core.admin import ParentInline, ScopedAdmin, ServiceAdmin
 from wenming.core.errors import DomainError
 from wenming.network.models import Venue
 
@@ -129,21 +129,14 @@ class BlackoutAdmin(VenueScoped, ServiceAdmin[Blackout]):
             services.remove_blackout(actor=_actor(request), blackout=blackout)
 
 
-class StatusChangeInline(admin.TabularInline[StatusChange, Booking]):
+class StatusChangeInline(ParentInline[StatusChange, Booking]):
     model = StatusChange
     fields = ("at", "from_status", "to_status", "actor", "note")
     readonly_fields = fields
     extra = 0
     can_delete = False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    may_add = False
+    may_change = False
 
 
 @admin.register(Booking)

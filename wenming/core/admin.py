@@ -61,6 +61,26 @@ admin.site.login = admin_login  # type: ignore[method-assign]
 # --- Building blocks for the apps' admin modules ----------------------------------------
 
 
+class ParentInline[M: models.Model, P: models.Model](admin.TabularInline[M, P]):
+    """Rows shown inside a parent's page: the parent's admin, already scoped, decides who gets here.
+
+    ``may_add`` and ``may_change`` say what the rows allow; a history shown
+    for reading sets both to False.
+    """
+
+    may_add = True
+    may_change = True
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.may_add
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.may_change
+
+
 class ScopedAdmin[M: models.Model](admin.ModelAdmin[M]):
     """A model admin whose rows are limited to the user's admin scope.
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wenming.accounts import policies as account_policies
 from wenming.accounts.models import User
-from wenming.core.admin import ServiceAdmin
+from wenming.core.admin import ParentInline, ServiceAdmin
 from wenming.core.errors import DomainError
 from wenming.network import services
 from wenming.network.models import Brand, Project, Site, Venue, VenuePhoto
@@ -128,19 +128,10 @@ class VenueForm(forms.ModelForm[Venue]):
         fields = ("site", "name", "area_m2", "capacity", "facilities", "description", "is_bookable", "is_active")
 
 
-class VenuePhotoInline(admin.TabularInline[VenuePhoto, Venue]):
+class VenuePhotoInline(ParentInline[VenuePhoto, Venue]):
     model = VenuePhoto
     fields = ("image", "caption", "position")
     extra = 0
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return True
@@ -201,20 +192,11 @@ class VenueAdmin(ServiceAdmin[Venue]):
 # --- Brands and projects --------------------------------------------------------------------
 
 
-class ProjectInline(admin.TabularInline[Project, Brand]):
+class ProjectInline(ParentInline[Project, Brand]):
     model = Project
     fields = ("name", "description", "is_claimable")
     extra = 0
     can_delete = False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
 
 
 @admin.register(Brand)

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from wenming.accounts import policies
 from wenming.accounts.models import User
-from wenming.core.admin import ServiceAdmin
+from wenming.core.admin import ParentInline, ServiceAdmin
 from wenming.core.errors import DomainError
 from wenming.units import services
 from wenming.units.models import Liaison, Organization
@@ -22,7 +22,7 @@ def _actor(request: HttpRequest) -> User:
     return request.user
 
 
-class LiaisonInline(admin.TabularInline[Liaison, Organization]):
+class LiaisonInline(ParentInline[Liaison, Organization]):
     """New liaisons are added through ``add_liaison``; existing rows are shown, not edited."""
 
     model = Liaison
@@ -41,14 +41,7 @@ class LiaisonInline(admin.TabularInline[Liaison, Organization]):
             kwargs["queryset"] = User.objects.filter(scope.site_q("home_site__"))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    may_change = False
 
 
 @admin.register(Organization)

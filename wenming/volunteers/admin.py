@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wenming.accounts import policies
 from wenming.accounts.models import User
-from wenming.core.admin import ReadOnlyAdmin, ScopedAdmin, ServiceAdmin, has_admin_permission
+from wenming.core.admin import ParentInline, ReadOnlyAdmin, ScopedAdmin, ServiceAdmin, has_admin_permission
 from wenming.core.errors import DomainError
 from wenming.volunteers import services
 from wenming.volunteers.models import ServiceRecord, Skill, Team, TeamMembership, Volunteer
@@ -81,7 +81,7 @@ class VolunteerAdmin(ReadOnlyAdmin[Volunteer]):
         return obj.user.masked_phone
 
 
-class TeamMembershipInline(admin.TabularInline[TeamMembership, Team]):
+class TeamMembershipInline(ParentInline[TeamMembership, Team]):
     """New members join through ``add_team_member``; existing rows are shown, not edited."""
 
     model = TeamMembership
@@ -99,14 +99,7 @@ class TeamMembershipInline(admin.TabularInline[TeamMembership, Team]):
             kwargs["queryset"] = Volunteer.objects.filter(policies.admin_scope(request.user).site_q("site__"))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    may_change = False
 
 
 @admin.register(Team)
