@@ -413,3 +413,102 @@ def test_openapi_schema_is_in_english(english: Client) -> None:
     response = english.get("/api/openapi.json")
     assert response.status_code == 200
     assert_no_han(json.dumps(response.json(), ensure_ascii=False), where="/api/openapi.json")
+
+
+def activity_data() -> list[str]:
+    """What staff and residents typed about activities and bookings: shown as typed."""
+    from wenming.activities.models import Activity, Post, Recap
+    from wenming.bookings.models import Booking
+
+    data: list[str] = []
+    for activity in Activity.objects.all():
+        data += [activity.title, activity.description, activity.location, activity.cancel_reason]
+    data += [post.name for post in Post.objects.all()]
+    for recap in Recap.objects.all():
+        data += [recap.title, recap.body]
+    data += [booking.purpose for booking in Booking.objects.all()]
+    return [d for d in data if d]
+
+
+@pytest.mark.django_db
+def test_activity_and_booking_pages_are_in_english(english: Client, street: Street, people: People) -> None:
+    """The weekly preview, an activity, sign-ups, the scanner, bookings and messages, in English."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from wenming.activities import services as activities
+    from wenming.bookings import services as bookings
+    from wenming.network import services as network
+    from wenming.volunteers import services as volunteers
+
+    venue = network.create_venue(actor=None, site=street.station_a, name="多功能厅", area_m2=80, capacity=40)
+    start = timezone.localtime() + dt.timedelta(days=3)
+    start = start.replace(hour=9, minute=0, second=0, microsecond=0)
+    activity = activities.create_activity(
+        actor=people.manager_a,
+        site=street.station_a,
+        title="重阳节包饺子",
+        description="欢迎居民参加",
+        platform="culture",
+        audience="elderly",
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=2),
+        venue=venue,
+        seats=1,
+        waitlist_limit=5,
+        posts=[{"name": "引导", "headcount": 2}],
+    )
+    activities.submit_activity(actor=people.manager_a, activity=activity)
+    activities.approve_activity(actor=people.subcentre_admin, activity=activity)
+    activities.sign_up(actor=people.resident_a, activity=activity)
+    activities.sign_up(actor=people.resident_b, activity=activity)  # waitlisted
+    volunteers.register_volunteer(actor=people.manager_a, user=people.volunteer_a, site=street.station_a)
+    activities.sign_up(actor=people.volunteer_a, activity=activity, post=activity.posts.get())
+    draft = activities.create_activity(
+        actor=people.manager_a,
+        site=street.station_a,
+        title="草稿活动",
+        platform="theory",
+        lecture_format="bench",
+        starts_at=start + dt.timedelta(days=1),
+        ends_at=start + dt.timedelta(days=1, hours=1),
+    )
+    activities.submit_activity(actor=people.manager_a, activity=draft)
+    slot = start + dt.timedelta(days=2, hours=5)
+    bookings.request_booking(
+        actor=people.resident_a, venue=venue, starts_at=slot, ends_at=slot + dt.timedelta(hours=1), purpose="合唱排练"
+    )
+    allowed = [*user_data(), *activity_data()]
+    a, v = activity.pk, venue.pk
+
+    def check(pages: list[str]) -> None:
+        for url in pages:
+            assert_no_han(english_page(english, url), where=url, allowed=allowed)
+
+    check([f"/sites/{street.station_a.pk}/week/", f"/activities/{a}/", f"/sites/{street.station_a.pk}/news/"])
+    english.force_login(people.resident_a)
+    check(["/activities/mine/", f"/venues/{v}/book/", "/bookings/mine/", "/messages/"])
+    english.force_login(people.subcentre_admin)
+    check(
+        [
+            "/staff/",
+            "/staff/activities/",
+            "/staff/activities/new/",
+            "/staff/activities/series/new/",
+            "/staff/activities/approvals/",
+            f"/staff/activities/{a}/",
+            f"/staff/activities/{a}/edit/",
+            f"/staff/activities/{a}/signups/",
+            f"/staff/activities/{a}/scan/",
+            f"/staff/activities/{a}/onsite-qr/",
+            f"/staff/activities/{draft.pk}/",
+            "/staff/scan/",
+            "/staff/corrections/",
+            "/staff/bookings/",
+            f"/staff/venues/{v}/calendar/",
+        ]
+    )
+    # A scan's answer, and a refused form, in English too.
+    scan = english.post(f"/staff/activities/{a}/scan/", {"code": "NOPE42", "mode": "checkin"})
+    assert_no_han(scan.content.decode(), where="scan with a wrong code", allowed=allowed)
