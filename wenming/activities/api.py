@@ -9,8 +9,9 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,6 +26,7 @@ from wenming.accounts.models import User
 from wenming.activities import policies, services
 from wenming.activities.models import (
     Activity,
+    ActivityPhoto,
     ActivityStatus,
     Audience,
     Platform,
@@ -34,6 +36,7 @@ from wenming.activities.models import (
 )
 from wenming.core.api_errors import Id, In, PageNumber, PageSize, SafeText, documented, lazy_str
 from wenming.core.errors import Invalid
+from wenming.network.api import PhotoOut
 from wenming.network.models import Brand, Project, Site, Venue
 
 TAG = gettext_lazy("活动")
@@ -108,6 +111,7 @@ class ActivityDetailOut(ActivityOut):
     checkin_closes_at: dt.datetime
     cancel_reason: str
     posts: list[PostOut]
+    photos: list[PhotoOut]
 
 
 class ActivityPage(Schema):
@@ -272,6 +276,10 @@ def activity_detail(a: Activity) -> ActivityDetailOut:
             )
             for p in a.posts.all()
         ],
+        photos=[
+            PhotoOut(url=reverse("activities:photo", args=[p.pk]), caption=p.caption)
+            for p in a.photos.all()  # in the order shown (the model's ordering, or the prefetch's)
+        ],
     )
 
 
@@ -407,7 +415,12 @@ def _end_of(value: dt.datetime | dt.date) -> dt.datetime:
     ),
 )
 def get_activity(request: HttpRequest, activity_id: Id) -> ActivityDetailOut:
-    return activity_detail(_visible(request, activity_id))
+    activity = _visible(request, activity_id)
+    # One query for the posts and one for the photos, however many there are.
+    prefetch_related_objects(
+        [activity], "posts", Prefetch("photos", queryset=ActivityPhoto.objects.order_by("position", "id"))
+    )
+    return activity_detail(activity)
 
 
 @router.post(

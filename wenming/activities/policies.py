@@ -77,5 +77,9 @@ def can_decide_correction(user: AnyUser, correction: HoursCorrection) -> bool:
     return staff_scope(user).covers(correction.signup.activity.site)
 
 
+def can_manage_photos(user: AnyUser, activity: Activity) -> bool:
+    return can_edit_activity(user, activity)
+
+
 def can_publish_recap(user: AnyUser, activity: Activity) -> bool:
     return can_edit_activity(user, activity)

@@ -1,9 +1,9 @@
 """Recap photos (活动回顾的照片) and publishing a recap together with its photos.
 
 ``services.publish_recap`` writes the text; the photos are real JPEG, PNG
-or WebP images (Pillow opens and verifies each one, as
-``network.services.add_venue_photo`` does for venues), stored under a name
-of ours with the extension of their real format.
+or WebP images (``wenming.lib.images.check_photo``, as for venue and
+activity photos), stored under a name of ours with the extension of their
+real format.
 """
 
 from __future__ import annotations
@@ -19,29 +19,18 @@ from wenming.accounts.models import User
 from wenming.activities import policies, services
 from wenming.activities.models import Activity, Recap, RecapPhoto
 from wenming.core.errors import Invalid, NotFound
+from wenming.lib import images
 
-PHOTO_MAX_BYTES = 5 * 1024 * 1024
-PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+PHOTO_MAX_BYTES = images.MAX_BYTES
 MAX_PHOTOS = 20
 
 
 def _check_image(image: File[Any]) -> str:
-    """The image's real format (a key of PHOTO_FORMATS), or refuse it."""
-    from PIL import Image, UnidentifiedImageError
-
-    if image.size is None or image.size > PHOTO_MAX_BYTES:
-        raise Invalid(_("照片不能超过5MB。"), code="photo_too_large", field="photos")
+    """The extension of the image's real format, or refuse it."""
     try:
-        image.seek(0)
-        with Image.open(image) as picture:
-            kind = picture.format or ""
-            picture.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise Invalid(_("请上传JPG、PNG或WebP格式的照片。"), code="invalid_photo", field="photos") from exc
-    if kind not in PHOTO_FORMATS:
-        raise Invalid(_("请上传JPG、PNG或WebP格式的照片。"), code="invalid_photo", field="photos")
-    image.seek(0)
-    return kind
+        return images.check_photo(image)
+    except images.InvalidImage as exc:
+        raise Invalid(exc.message, code=exc.code, field="photos") from exc
 
 
 def add_recap_photo(
@@ -50,7 +39,7 @@ def add_recap_photo(
     """Attach one photo to a recap (at most MAX_PHOTOS per recap)."""
     if not policies.can_publish_recap(actor, recap.activity):
         raise NotFound(_("未找到。"))
-    kind = _check_image(image)
+    extension = _check_image(image)
     caption = (caption or "").strip()[:100]
     with transaction.atomic():
         # Lock the recap: two uploads at once cannot both take the last place.
@@ -61,7 +50,7 @@ def add_recap_photo(
                 _("每篇回顾最多%(limit)d张照片。") % {"limit": MAX_PHOTOS}, code="too_many_photos", field="photos"
             )
         photo = RecapPhoto(recap=recap, caption=caption, position=count if position is None else max(0, int(position)))
-        photo.image.save(f"recap-{recap.pk}.{PHOTO_FORMATS[kind]}", image, save=False)
+        photo.image.save(f"recap-{recap.pk}.{extension}", image, save=False)
         photo.save()
     return photo
 

@@ -3,7 +3,8 @@
 Staff (desktop):
 - ``/staff/activities/``: the activities of the user's staff scope, filtered by status and week, with
   the counts 报名 / 候补 / 签到; new (one, or a weekly series), edit, posts (岗位), and one activity's
-  page with the workflow buttons (submit / approve / return / cancel / skip a date) and its history.
+  page with the workflow buttons (submit / approve / return / cancel / skip a date), its photos
+  (upload, remove, reorder: ``photos``) and its history.
 - ``/staff/activities/approvals/``: submitted activities awaiting a sub-centre admin.
 - ``/staff/activities/<id>/signups/`` (and ``signups.xlsx``, the audited sign-in sheet).
 - ``/staff/scan/`` and ``/staff/activities/<id>/scan/``: the scanner (签到 / 签退).
@@ -49,7 +50,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wenming.accounts.models import User
 from wenming.accounts.policies import admin_scope, is_staff_anywhere, people_visible_to, staff_scope
-from wenming.activities import exports, policies, recaps, services
+from wenming.activities import exports, photos, policies, recaps, services
 from wenming.activities.forms import (
     ActivityFilterForm,
     ActivityForm,
@@ -70,6 +71,7 @@ from wenming.activities.models import (
     PUBLIC_STATUSES,
     TRANSITIONS,
     Activity,
+    ActivityPhoto,
     ActivityStatus,
     CorrectionStatus,
     HoursCorrection,
@@ -78,7 +80,7 @@ from wenming.activities.models import (
     Signup,
     SignupStatus,
 )
-from wenming.core.errors import DomainError
+from wenming.core.errors import DomainError, NotFound
 from wenming.lib import qr
 from wenming.lib.phone import InvalidPhone, normalize
 from wenming.network.models import Site
@@ -367,6 +369,9 @@ def _render_detail(
         "theme": services.theme_of(activity),
         "occurrences": occurrences,
         "has_recap": Recap.objects.filter(activity=activity).exists(),
+        "photos": list(activity.photos.order_by("position", "id")),
+        "max_photos": photos.MAX_PHOTOS,
+        "photo_form": forms.get("photo_form") or RecapPhotoForm(prefix="photo"),
         "cancel_form": forms.get("cancel_form") or ReasonForm(prefix="cancel"),
         "skip_form": forms.get("skip_form") or ReasonForm(prefix="skip"),
         "return_form": forms.get("return_form") or NoteForm(prefix="return"),
@@ -435,6 +440,69 @@ def activity_move(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if request.POST.get("back") == "approvals":
         return HttpResponseRedirect(reverse("activities_staff:approvals"))
     return HttpResponseRedirect(_detail_url(activity))
+
+
+# --- Photos of an activity ------------------------------------------------------------------------------
+
+
+def _photos_url(activity: Activity) -> str:
+    return f"{_detail_url(activity)}#photos"
+
+
+def _photo(activity: Activity, photo_pk: int) -> ActivityPhoto:
+    """One of the activity's photos; a removed one (a second click, another tab) is a domain error, not a 404."""
+    photo = ActivityPhoto.objects.filter(pk=photo_pk, activity=activity).first()
+    if photo is None:
+        raise NotFound(_("该照片已删除。"), code="photo_gone")
+    photo.activity = activity
+    return photo
+
+
+@login_required
+@require_POST
+def activity_photos(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload photos (several at once: all of them are added, or none)."""
+    actor = _staff(request)
+    activity = _activity(actor, pk)
+    form = RecapPhotoForm(request.POST, request.FILES, prefix="photo")
+    if form.is_valid():
+        try:
+            added = photos.add_activity_photos(
+                actor=actor, activity=activity, images=form.cleaned_data["photos"], caption=form.cleaned_data["caption"]
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+            return _render_detail(request, actor, activity, status=_status(exc), photo_form=form)
+        messages.success(request, _("已添加%(count)d张照片。") % {"count": len(added)})
+        return HttpResponseRedirect(_photos_url(activity))
+    return _render_detail(request, actor, activity, status=400, photo_form=form)
+
+
+@login_required
+@require_POST
+def photo_remove(request: HttpRequest, pk: int, photo_pk: int) -> HttpResponse:
+    actor = _staff(request)
+    activity = _activity(actor, pk)
+    try:
+        photos.remove_activity_photo(actor=actor, photo=_photo(activity, photo_pk))
+    except DomainError as exc:
+        messages.info(request, exc.message)
+    else:
+        messages.success(request, _("已删除照片。"))
+    return HttpResponseRedirect(_photos_url(activity))
+
+
+@login_required
+@require_POST
+def photo_move(request: HttpRequest, pk: int, photo_pk: int, by: int) -> HttpResponse:
+    """前移 / 后移: one place earlier or later."""
+    actor = _staff(request)
+    activity = _activity(actor, pk)
+    try:
+        photos.move_activity_photo(actor=actor, photo=_photo(activity, photo_pk), by=by)
+    except DomainError as exc:
+        messages.info(request, exc.message)
+    return HttpResponseRedirect(_photos_url(activity))
 
 
 # --- Sign-ups ----------------------------------------------------------------------------------------

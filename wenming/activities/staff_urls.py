@@ -17,6 +17,12 @@ urlpatterns = [
     path("staff/activities/<int:pk>/", staff.activity_detail, name="detail"),
     path("staff/activities/<int:pk>/edit/", staff.activity_edit, name="edit"),
     path("staff/activities/<int:pk>/posts/", staff.add_post, name="add_post"),
+    path("staff/activities/<int:pk>/photos/", staff.activity_photos, name="photos"),
+    path("staff/activities/<int:pk>/photos/<int:photo_pk>/remove/", staff.photo_remove, name="photo_remove"),
+    path(
+        "staff/activities/<int:pk>/photos/<int:photo_pk>/earlier/", staff.photo_move, {"by": -1}, name="photo_earlier"
+    ),
+    path("staff/activities/<int:pk>/photos/<int:photo_pk>/later/", staff.photo_move, {"by": 1}, name="photo_later"),
     path("staff/activities/<int:pk>/submit/", staff.activity_move, {"action": "submit"}, name="submit"),
     path("staff/activities/<int:pk>/approve/", staff.activity_move, {"action": "approve"}, name="approve"),
     path("staff/activities/<int:pk>/return/", staff.activity_move, {"action": "return"}, name="return"),

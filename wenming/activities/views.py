@@ -4,7 +4,8 @@
   with holidays and 调休 days; links to the printable poster and the
   calendar feed.
 - ``/sites/<id>/week/poster.pdf`` and ``/sites/<id>/activities.ics``.
-- ``/activities/<id>/``: one activity, with the sign-up buttons.
+- ``/activities/<id>/``: one activity, with its photos and the sign-up buttons.
+- ``/activities/photos/<id>``: one photo of an activity, to whoever may see the activity.
 - ``/activities/mine/``: my sign-ups, with the QR code and short code to
   show at the door.
 
@@ -16,15 +17,17 @@ them (404).
 from __future__ import annotations
 
 import datetime as dt
+import mimetypes
 import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -36,7 +39,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from wenming.accounts.models import User
 from wenming.activities import policies, preview, services
-from wenming.activities.models import Activity, ActivityStatus, Post, Signup, SignupStatus
+from wenming.activities.models import Activity, ActivityPhoto, ActivityStatus, Post, Signup, SignupStatus
 from wenming.core.errors import DomainError, Invalid
 from wenming.lib import qr
 from wenming.network.models import Site
@@ -46,6 +49,8 @@ MY_SIGNUPS_PAST_LIMIT = 20
 # The feed is cached by its fingerprint; the time limit only bounds what site renames etc. leave stale.
 FEED_CACHE_SECONDS = 900
 WEEK_CACHE_SECONDS = 300
+# Short enough that a photo taken down stops being served from caches within the hour.
+PHOTO_CACHE_SECONDS = 3600
 _ID = re.compile(r"[0-9]{1,18}")  # ASCII digits that fit a bigint (str.isdigit also takes "１" and "²")
 
 
@@ -190,6 +195,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "activity": activity,
             "listing": preview.Listing(activity),
             "posts": posts,
+            "photos": list(activity.photos.order_by("position", "id")),
             "mine": mine,
             "is_volunteer": is_volunteer,
             "state": state,
@@ -200,6 +206,24 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "cancelled": activity.status == ActivityStatus.CANCELLED,
         },
     )
+
+
+@require_safe
+def activity_photo(request: HttpRequest, pk: int) -> FileResponse:
+    """One photo of an activity, to whoever may see the activity (404 to anyone else); from the media storage."""
+    photo = ActivityPhoto.objects.select_related("activity__site").filter(pk=pk).first()
+    if photo is None or not policies.can_view_activity(request.user, photo.activity):
+        raise Http404
+    try:
+        handle = photo.image.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, content_type=mimetypes.guess_type(str(photo.image.name))[0] or "image/jpeg")
+    # A draft's photo is for its staff only: no shared cache may keep it.
+    shared = policies.can_view_activity(AnonymousUser(), photo.activity)
+    response["Cache-Control"] = f"{'public' if shared else 'private'}, max-age={PHOTO_CACHE_SECONDS}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_POST

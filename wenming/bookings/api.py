@@ -11,14 +11,16 @@ can show it or offer the next free slot.
 """
 
 import datetime as dt
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, get_args
 
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from ninja import Field, Router, Schema
 from ninja.params import functions as params
 from ninja.responses import Status
@@ -26,8 +28,19 @@ from ninja.responses import Status
 from wenming.accounts.api import OPTIONAL, SIGNED_IN, PersonRef, SiteRef, current_user, signed_in
 from wenming.bookings import policies, services
 from wenming.bookings.models import HOLDING_STATUSES, Booking, BookingStatus, VenueRules
-from wenming.core.api_errors import Id, In, PageNumber, PageSize, SafeText, documented, lazy_str
-from wenming.core.errors import Invalid
+from wenming.core.api_errors import (
+    ConflictOut,
+    ErrorOut,
+    Id,
+    In,
+    PageNumber,
+    PageSize,
+    SafeText,
+    documented,
+    error_body,
+    lazy_str,
+)
+from wenming.core.errors import Conflict, DomainError, Invalid
 from wenming.lib import holidays
 from wenming.network.models import Venue
 from wenming.units.models import Organization
@@ -130,6 +143,67 @@ class CalendarOut(Schema):
     )
 
 
+class RecurringIn(BookingIn):
+    weeks: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=services.MAX_RECURRING_WEEKS,
+            description=lazy_str(
+                format_lazy(
+                    gettext_lazy("连续预约的周数（含第一次），每周同一时间，1至{n}周"), n=services.MAX_RECURRING_WEEKS
+                )
+            ),
+        ),
+    ]
+
+
+# Why one date of a weekly series could not be booked: the venue's rules, or a holding booking in the way.
+DateConflictCode = Literal[
+    "in_past",
+    "too_short",
+    "too_long",
+    "outside_opening_hours",
+    "too_far_ahead",
+    "too_soon",
+    "blackout",
+    "holiday_closed",
+    "slot_taken",
+    "unavailable",
+]
+DATE_CONFLICT_CODES: tuple[str, ...] = get_args(DateConflictCode)
+DATE_CONFLICT_HELP = gettext_lazy(
+    "不能预约的原因：in_past 已过，too_short 时长太短，too_long 时长太长，outside_opening_hours 不在开放时间，"
+    "too_far_ahead 超出可提前预约的天数，too_soon 提前不足，blackout 场地停用，holiday_closed 法定节假日不开放，"
+    "slot_taken 与已通过的预约或活动冲突（conflict 给出那条预约），unavailable 其他原因（见 message）"
+)
+
+
+class DateConflictOut(Schema):
+    date: dt.date
+    starts_at: dt.datetime = Field(description=lazy_str(gettext_lazy("该日期申请的开始时间")))
+    ends_at: dt.datetime = Field(description=lazy_str(gettext_lazy("该日期申请的结束时间")))
+    code: DateConflictCode = Field(description=lazy_str(DATE_CONFLICT_HELP))
+    message: str = Field(description=lazy_str(gettext_lazy("给人看的原因，默认简体中文")))
+    conflict: ConflictOut | None = Field(
+        description=lazy_str(gettext_lazy("slot_taken 时占用该时段的预约（id、starts_at、ends_at）"))
+    )
+
+
+class RecurringOut(Schema):
+    series_id: int = Field(description=lazy_str(gettext_lazy("周期预约的编号，各次预约的 series_id")))
+    created: list[BookingOut] = Field(
+        description=lazy_str(gettext_lazy("已提交的各次预约（pending 待审核，approved 已通过），按日期排列"))
+    )
+    conflicts: list[DateConflictOut] = Field(description=lazy_str(gettext_lazy("未能预约的日期及原因，按日期排列")))
+
+
+class RecurringErrorOut(ErrorOut):
+    conflicts: list[DateConflictOut] | None = Field(
+        None, description=lazy_str(gettext_lazy("没有一个日期能预约时，逐个日期说明原因"))
+    )
+
+
 # --- Shaping --------------------------------------------------------------------------------------
 
 
@@ -174,6 +248,100 @@ def _visible_booking(request: HttpRequest, booking_id: int) -> Booking:
     if not policies.can_view_booking(actor, booking):
         raise Http404
     return booking
+
+
+# --- Weekly series: why each date was refused ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeriesDate:
+    """A date of a weekly series that was not booked, with the slot asked for and why."""
+
+    day: dt.date
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    code: str
+    message: str
+    field: str | None
+    holder: Booking | None  # the holding booking in the way (slot_taken)
+
+
+def explain_series(
+    *,
+    venue: Venue,
+    first_start: dt.datetime,
+    first_end: dt.datetime,
+    conflicts: list[services.SeriesConflict],
+    now: dt.datetime,
+) -> list[SeriesDate]:
+    """``request_recurring``'s conflicts with a stable code each.
+
+    The service names the booking in the way, or gives the rule's message
+    without its code; the code is found by asking the rules again for that
+    date with the same ``now`` (read-only: one blackout lookup per refused
+    date). A message the rules no longer give (they changed in between) is
+    kept as ``unavailable``.
+    """
+    first_start, first_end = services.clean_times(first_start, first_end)
+    local_start, local_end = timezone.localtime(first_start), timezone.localtime(first_end)
+    rules = services.rules_for(venue)
+    explained: list[SeriesDate] = []
+    for day, reason in conflicts:
+        offset = day - local_start.date()
+        starts_at, ends_at = local_start + offset, local_end + offset
+        if isinstance(reason, Booking):
+            refusal = services.taken(reason)
+            explained.append(SeriesDate(day, starts_at, ends_at, refusal.code, refusal.message, "starts_at", reason))
+            continue
+        code, field = "unavailable", None
+        try:
+            services.check_rules(venue=venue, rules=rules, starts_at=starts_at, ends_at=ends_at, now=now)
+        except Invalid as exc:
+            if exc.message == reason:
+                code, field = exc.code, exc.extra.get("field")
+        else:
+            if reason == services.taken(None).message:  # refused by the constraint, the winner since gone
+                code, field = "slot_taken", "starts_at"
+        explained.append(SeriesDate(day, starts_at, ends_at, code, reason, field, None))
+    return explained
+
+
+def series_refusal(dates: list[SeriesDate]) -> DomainError:
+    """The answer when no date of a series could be booked.
+
+    Refused for one and the same reason every time, the answer is that
+    reason, as a single request would get it (``too_long``, ``blackout``,
+    ``slot_taken`` naming the first booking in the way …); otherwise
+    ``no_dates_available``. Callers list every date besides.
+    """
+    first = dates[0]
+    if all(d.code == first.code for d in dates) and first.code != "unavailable":
+        if first.code == "slot_taken":
+            return services.taken(first.holder)
+        return Invalid(first.message, code=first.code, field=first.field)
+    return Conflict(
+        ngettext(
+            "所选的%(n)d个日期都无法预约，没有提交申请。",
+            "所选的%(n)d个日期都无法预约，没有提交申请。",
+            len(dates),
+        )
+        % {"n": len(dates)},
+        code="no_dates_available",
+    )
+
+
+def series_date_out(date: SeriesDate) -> DateConflictOut:
+    holder = date.holder
+    return DateConflictOut(
+        date=date.day,
+        starts_at=_local(date.starts_at),
+        ends_at=_local(date.ends_at),
+        code=date.code,  # type: ignore[arg-type]
+        message=date.message,
+        conflict=ConflictOut(id=holder.pk, starts_at=_local(holder.starts_at), ends_at=_local(holder.ends_at))
+        if holder is not None
+        else None,
+    )
 
 
 # --- Operations -----------------------------------------------------------------------------------
@@ -241,6 +409,78 @@ def request_booking(request: HttpRequest, venue_id: Id, payload: BookingIn) -> S
         organization=organization,
     )
     return Status(201, booking_out(booking))
+
+
+def _with_series_errors(spec: dict[str, Any]) -> dict[str, Any]:
+    """The 400 and 409 answers of a series carry ``conflicts`` besides the usual error fields."""
+    spec["response"] = {**spec["response"], 400: RecurringErrorOut, 409: RecurringErrorOut}
+    return spec
+
+
+@router.post(
+    "/venues/{venue_id}/bookings/recurring",
+    auth=SIGNED_IN,
+    **_with_series_errors(
+        documented(
+            gettext_lazy("每周重复预约场地"),
+            gettext_lazy(
+                "从 starts_at–ends_at 起，连续 weeks 周在每周同一时间各申请一次，"
+                "每个日期按场地的预约规则单独检查、单独审核。"
+                "能预约的日期立即提交（created，status 为 pending 待审核或 approved 已通过），"
+                "不能预约的日期列在 conflicts 中，各有原因码 code 和说明 message；与已通过的预约或活动冲突时"
+                "（slot_taken），conflict 给出那条预约的 id、starts_at、ends_at。只要有一个日期提交成功就回答 201。"
+                "一个日期也不能预约时不创建任何记录：每个日期原因相同时，回答与单次预约相同的错误"
+                "（400 加规则的错误码，或 409 slot_taken 并在 conflict 中给出第一条冲突的预约）；"
+                "原因不同时回答 409 no_dates_available。这两种情况下 conflicts 都逐个日期说明原因。"
+                "单位联络员可用 organization_id 以单位名义预约。"
+            ),
+            tag=TAG,
+            success={201: RecurringOut},
+            errors={
+                400: (*RULE_CODES, "invalid_weeks"),
+                401: AUTH_ERRORS,
+                403: (*WRITE_FORBIDDEN, "not_liaison"),
+                404: ("not_found",),
+                409: ("slot_taken", "no_dates_available"),
+                415: ("unsupported_media_type",),
+                422: ("invalid",),
+            },
+        )
+    ),
+)
+def request_recurring(
+    request: HttpRequest, venue_id: Id, payload: RecurringIn
+) -> Status[RecurringOut] | Status[dict[str, Any]]:
+    actor = signed_in(request)
+    venue = get_object_or_404(Venue.objects.select_related("site"), pk=venue_id)
+    organization = None
+    if payload.organization_id is not None:
+        organization = get_object_or_404(Organization.objects.select_related("site"), pk=payload.organization_id)
+    now = timezone.now()
+    created, conflicts = services.request_recurring(
+        actor=actor,
+        venue=venue,
+        first_start=payload.starts_at,
+        first_end=payload.ends_at,
+        weeks=payload.weeks,
+        purpose=payload.purpose,
+        attendees=payload.attendees,
+        organization=organization,
+        now=now,
+    )
+    dates = explain_series(
+        venue=venue, first_start=payload.starts_at, first_end=payload.ends_at, conflicts=conflicts, now=now
+    )
+    listed = [series_date_out(d) for d in dates]
+    if not created:
+        refusal = series_refusal(dates)
+        body = error_body(
+            refusal.code, refusal.message, field=refusal.extra.get("field"), conflict=refusal.extra.get("conflict")
+        )
+        return Status(refusal.status, body | {"conflicts": [d.model_dump() for d in listed]})
+    series_id = created[0].series_id
+    assert series_id is not None
+    return Status(201, RecurringOut(series_id=series_id, created=[booking_out(b) for b in created], conflicts=listed))
 
 
 def _calendar_range(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:

@@ -8,10 +8,11 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from wenming.accounts.forms import WeuiForm
 from wenming.accounts.models import User
-from wenming.bookings.services import EARLIEST_YEAR, LATEST_YEAR
+from wenming.bookings.services import EARLIEST_YEAR, LATEST_YEAR, MAX_RECURRING_WEEKS
 from wenming.core.errors import DomainError
 from wenming.units.models import Organization
 
@@ -41,6 +42,16 @@ class BookingForm(WeuiForm):
         widget=forms.TimeInput(attrs={"type": "time", "class": "weui-input", "step": 60}, format="%H:%M"),
         error_messages={"required": _("请选择结束时间。"), "invalid": _("时间格式不正确。")},
     )
+    weeks = forms.TypedChoiceField(
+        label=_("每周重复"),
+        coerce=int,
+        choices=[(1, _("不重复"))],
+        initial=1,
+        required=False,
+        empty_value=None,
+        help_text=_("每周同一时间连续预约，每个日期分别检查；不能预约的日期会列出原因。"),
+        error_messages={"invalid_choice": _("请选择重复的周数。")},
+    )
     attendees = forms.IntegerField(
         label=_("人数"),
         min_value=1,
@@ -62,8 +73,17 @@ class BookingForm(WeuiForm):
         empty_label=_("以个人名义"),
     )
 
-    def __init__(self, *args: Any, actor: User | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: User | None = None, max_weeks: int = 1, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        weeks = self.fields["weeks"]
+        assert isinstance(weeks, forms.TypedChoiceField)
+        if max_weeks < 2:
+            del self.fields["weeks"]
+        else:
+            weeks.choices = [
+                (1, _("不重复")),
+                *((n, ngettext("连续%(n)d周", "连续%(n)d周", n) % {"n": n}) for n in range(2, max_weeks + 1)),
+            ]
         field = self.fields["organization"]
         assert isinstance(field, forms.ModelChoiceField)
         if actor is not None and actor.is_authenticated:
@@ -73,6 +93,7 @@ class BookingForm(WeuiForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
+        cleaned["weeks"] = cleaned.get("weeks") or 1  # not asked, or "不重复"
         day, start, end = cleaned.get("date"), cleaned.get("start"), cleaned.get("end")
         if isinstance(day, dt.date) and not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
             self.add_error("date", _("请选择近期的日期。"))
@@ -83,6 +104,11 @@ class BookingForm(WeuiForm):
             end_day = day + dt.timedelta(days=1) if end == dt.time(0, 0) else day
             cleaned["ends_at"] = timezone.make_aware(dt.datetime.combine(end_day, end))
         return cleaned
+
+
+def weeks_offered(max_days_ahead: int) -> int:
+    """How many weeks the form offers: every date of the longest series within the venue's booking horizon."""
+    return max(1, min(MAX_RECURRING_WEEKS, max_days_ahead // 7 + 1))
 
 
 class RejectForm(forms.Form):

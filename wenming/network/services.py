@@ -15,6 +15,7 @@ from wenming.accounts import policies as account_policies
 from wenming.accounts.models import AuditAction, Role, RoleGrant, User
 from wenming.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from wenming.core.services import apply_changes
+from wenming.lib import images
 from wenming.network import policies
 from wenming.network.models import PATH_STEP, Brand, Project, Site, SiteKind, SiteLevel, Venue, VenuePhoto
 
@@ -243,34 +244,23 @@ def update_project(*, actor: User, project: Project, **changes: Any) -> Project:
     return apply_changes(project, changes, allowed=PROJECT_FIELDS)
 
 
-PHOTO_MAX_BYTES = 5 * 1024 * 1024
-PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+PHOTO_MAX_BYTES = images.MAX_BYTES
 
 
 def add_venue_photo(
     *, actor: User | None, venue: Venue, image: File[Any], caption: str = "", position: int = 0
 ) -> VenuePhoto:
-    """Attach a photo to a venue: a real JPEG, PNG or WebP image of at most 5 MB."""
-    from PIL import Image, UnidentifiedImageError
-
+    """Attach a photo to a venue: a real JPEG, PNG or WebP image of at most 5 MB (``lib.images``)."""
     if actor is not None and not policies.can_manage_venue(actor, venue):
         raise NotAllowed(_("您没有管理该阵地场地的权限。"))
-    if image.size is None or image.size > PHOTO_MAX_BYTES:
-        raise Invalid(_("照片不能超过5MB。"), code="photo_too_large", field="image")
     try:
-        image.seek(0)
-        with Image.open(image) as picture:
-            kind = picture.format or ""
-            picture.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise Invalid(_("请上传JPG、PNG或WebP格式的照片。"), code="invalid_photo", field="image") from exc
-    if kind not in PHOTO_FORMATS:
-        raise Invalid(_("请上传JPG、PNG或WebP格式的照片。"), code="invalid_photo", field="image")
-    image.seek(0)
+        extension = images.check_photo(image)
+    except images.InvalidImage as exc:
+        raise Invalid(exc.message, code=exc.code, field="image") from exc
     caption = (caption or "").strip()[:100]
     with transaction.atomic():
         photo = VenuePhoto(venue=venue, caption=caption, position=max(0, int(position)))
         # The stored name is ours, with the extension of the real format.
-        photo.image.save(f"venue-{venue.pk}.{PHOTO_FORMATS[kind]}", image, save=False)
+        photo.image.save(f"venue-{venue.pk}.{extension}", image, save=False)
         photo.save()
     return photo
