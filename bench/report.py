@@ -30,7 +30,10 @@ which it drops and recreates). It:
    `WENMING_BENCH_BASELINE=true`); every endpoint's ratio is to the baseline of the same run.
    Besides the API, it measures the demo sub-centre's mobile weekly preview
    (`/sites/<id>/week/`, this week, with the demo street's activities of its whole subtree)
-   and its iCalendar feed (`/sites/<id>/activities.ics`, everything public from 30 days ago on);
+   and its iCalendar feed (`/sites/<id>/activities.ics`, everything public from 30 days ago on).
+   Both are cached by a fingerprint of what they show (one aggregate query per request: count,
+   highest id, summed revisions and seat counters), so the steady state measured here is a cache
+   hit; any edit, cancellation or sign-up changes the fingerprint and the next request rebuilds;
 4. **sign-up rush** (`bench/rush.py`): before the server starts, `python -m bench.rush setup`
    publishes one activity at the demo sub-centre (30 seats, a waitlist of 20, four weeks
    ahead so it stays off the measured week) and creates 1,000 residents, each with an API
