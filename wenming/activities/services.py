@@ -77,11 +77,6 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
 
 
-def _after_commit(callback: Any) -> None:
-    """Run ``callback`` after the commit; if it fails, log it (a notice must never undo a committed write)."""
-    transaction.on_commit(callback, robust=True)
-
-
 def _notify(**kwargs: Any) -> None:
     from wenming.notices.services import notify
 
@@ -508,14 +503,12 @@ def submit_activity(*, actor: User, activity: Activity) -> Activity:
             return _publish(activity, action="publish", actor=actor)
         _move(activity, ActivityStatus.SUBMITTED, action="submit", actor=actor)
         approvers = _approvers_of(activity)
-    _after_commit(
-        lambda: _notify(
-            recipients=approvers,
-            kind="activity_submitted",
-            title=_("有活动待审核"),
-            body=_("%(site)s提交了活动“%(title)s”，请审核。") % {"site": activity.site.name, "title": activity.title},
-            link=f"/staff/activities/{activity.pk}/",
-        )
+    _notify(
+        recipients=approvers,
+        kind="activity_submitted",
+        title=_("有活动待审核"),
+        body=_("%(site)s提交了活动“%(title)s”，请审核。") % {"site": activity.site.name, "title": activity.title},
+        link=f"/staff/activities/{activity.pk}/",
     )
     return activity
 
@@ -556,14 +549,12 @@ def return_activity(*, actor: User, activity: Activity, note: str) -> Activity:
 def _tell_creator(activity: Activity, title: str, body: str) -> None:
     creator_id = activity.created_by_id
     text = body % {"title": activity.title} if "%(title)s" in body else body
-    _after_commit(
-        lambda: _notify(
-            recipients=[creator_id],
-            kind="activity_reviewed",
-            title=title,
-            body=text,
-            link=f"/staff/activities/{activity.pk}/",
-        )
+    _notify(
+        recipients=[creator_id],
+        kind="activity_reviewed",
+        title=title,
+        body=text,
+        link=f"/staff/activities/{activity.pk}/",
     )
 
 
@@ -585,16 +576,14 @@ def cancel_activity(*, actor: User, activity: Activity, reason: str) -> Activity
             .values_list("user_id", flat=True)
         )
     when = timezone.localtime(activity.starts_at)
-    _after_commit(
-        lambda: _notify(
-            recipients=people,
-            kind="activity_cancelled",
-            title=_("活动取消通知"),
-            body=_("您报名的“%(title)s”（%(when)s）已取消。原因：%(reason)s")
-            % {"title": activity.title, "when": f"{when:%m-%d %H:%M}", "reason": reason},
-            link=f"/activities/{activity.pk}/",
-            dedupe_key=f"activity-cancelled:{activity.pk}",
-        )
+    _notify(
+        recipients=people,
+        kind="activity_cancelled",
+        title=_("活动取消通知"),
+        body=_("您报名的“%(title)s”（%(when)s）已取消。原因：%(reason)s")
+        % {"title": activity.title, "when": f"{when:%m-%d %H:%M}", "reason": reason},
+        link=f"/activities/{activity.pk}/",
+        dedupe_key=f"activity-cancelled:{activity.pk}",
     )
     return activity
 
@@ -832,15 +821,13 @@ def _tell_signup(signup: Signup) -> None:
         title, body = _("已进入候补"), _("“%(title)s”名额已满，您已进入候补；有人取消时将按顺序自动递补并通知您。")
     text = body % {"title": activity.title, "when": f"{when:%m-%d %H:%M}", "code": signup.code}
     user_id = signup.user_id
-    _after_commit(
-        lambda: _notify(
-            recipients=[user_id],
-            kind="signup",
-            title=title,
-            body=text,
-            link="/activities/mine/",
-            dedupe_key=f"signup:{signup.pk}:{signup.status}",
-        )
+    _notify(
+        recipients=[user_id],
+        kind="signup",
+        title=title,
+        body=text,
+        link="/activities/mine/",
+        dedupe_key=f"signup:{signup.pk}:{signup.status}",
     )
 
 
@@ -1171,15 +1158,13 @@ def request_hours_correction(*, actor: User, signup: Signup, hours: Any, reason:
     except IntegrityError as exc:
         raise Conflict(_("已有一条待审核的更正申请。"), code="correction_pending") from exc
     managers = _managers_of(signup.activity.site)
-    _after_commit(
-        lambda: _notify(
-            recipients=managers,
-            kind="hours_correction",
-            title=_("有志愿时长更正申请"),
-            body=_("%(name)s申请更正“%(title)s”的服务时长为%(hours)s小时：%(reason)s")
-            % {"name": actor.name, "title": signup.activity.title, "hours": requested, "reason": reason},
-            link="/staff/corrections/",
-        )
+    _notify(
+        recipients=managers,
+        kind="hours_correction",
+        title=_("有志愿时长更正申请"),
+        body=_("%(name)s申请更正“%(title)s”的服务时长为%(hours)s小时：%(reason)s")
+        % {"name": actor.name, "title": signup.activity.title, "hours": requested, "reason": reason},
+        link="/staff/corrections/",
     )
     return correction
 
@@ -1221,15 +1206,13 @@ def decide_hours_correction(
     correction.refresh_from_db()
     verdict = _("已通过") if approve else _("未通过")
     user_id = signup.user_id
-    _after_commit(
-        lambda: _notify(
-            recipients=[user_id],
-            kind="hours_correction_decided",
-            title=_("时长更正申请%(verdict)s") % {"verdict": verdict},
-            body=_("“%(title)s”的时长更正申请%(verdict)s。%(note)s")
-            % {"title": signup.activity.title, "verdict": verdict, "note": note},
-            link="/activities/mine/",
-        )
+    _notify(
+        recipients=[user_id],
+        kind="hours_correction_decided",
+        title=_("时长更正申请%(verdict)s") % {"verdict": verdict},
+        body=_("“%(title)s”的时长更正申请%(verdict)s。%(note)s")
+        % {"title": signup.activity.title, "verdict": verdict, "note": note},
+        link="/activities/mine/",
     )
     return correction
 

@@ -202,3 +202,15 @@ def test_all_three_channels_together(
     assert len(sms_outbox) == 2
     assert [p["touser"] for p in wechat.sent] == ["openid-wang"]  # 刘大爷 has no binding
     assert wechat.sent[0]["template_id"] == TEMPLATE_ID
+
+
+def test_muted_sends_nothing_and_unmutes_after(people: People, django_capture_on_commit_callbacks: Any) -> None:
+    from wenming.notices.services import muted
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, muted():
+        notify(recipients=[people.resident_a], kind="demo", title="演示", body="不应发送")
+    assert callbacks == []
+    assert not Message.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(recipients=[people.resident_a], kind="demo", title="演示", body="应当发送")
+    assert Message.objects.filter(recipient=people.resident_a).count() == 1
