@@ -11,7 +11,6 @@ can show it or offer the next free slot.
 """
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args
 
 from django.db.models import Q, QuerySet
@@ -253,57 +252,7 @@ def _visible_booking(request: HttpRequest, booking_id: int) -> Booking:
 # --- Weekly series: why each date was refused ------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SeriesDate:
-    """A date of a weekly series that was not booked, with the slot asked for and why."""
-
-    day: dt.date
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    code: str
-    message: str
-    field: str | None
-    holder: Booking | None  # the holding booking in the way (slot_taken)
-
-
-def explain_series(
-    *,
-    venue: Venue,
-    first_start: dt.datetime,
-    first_end: dt.datetime,
-    conflicts: list[services.SeriesConflict],
-    now: dt.datetime,
-) -> list[SeriesDate]:
-    """``request_recurring``'s conflicts with a stable code each.
-
-    The service names the booking in the way, or gives the rule's message
-    without its code; the code is found by asking the rules again for that
-    date with the same ``now`` (read-only: one blackout lookup per refused
-    date). A message the rules no longer give (they changed in between) is
-    kept as ``unavailable``.
-    """
-    first_start, first_end = services.clean_times(first_start, first_end)
-    local_start, local_end = timezone.localtime(first_start), timezone.localtime(first_end)
-    rules = services.rules_for(venue)
-    explained: list[SeriesDate] = []
-    for day, reason in conflicts:
-        offset = day - local_start.date()
-        starts_at, ends_at = local_start + offset, local_end + offset
-        if isinstance(reason, Booking):
-            refusal = services.taken(reason)
-            explained.append(SeriesDate(day, starts_at, ends_at, refusal.code, refusal.message, "starts_at", reason))
-            continue
-        code, field = "unavailable", None
-        try:
-            services.check_rules(venue=venue, rules=rules, starts_at=starts_at, ends_at=ends_at, now=now)
-        except Invalid as exc:
-            if exc.message == reason:
-                code, field = exc.code, exc.extra.get("field")
-        else:
-            if reason == services.taken(None).message:  # refused by the constraint, the winner since gone
-                code, field = "slot_taken", "starts_at"
-        explained.append(SeriesDate(day, starts_at, ends_at, code, reason, field, None))
-    return explained
+SeriesDate = services.SeriesDate
 
 
 def series_refusal(dates: list[SeriesDate]) -> DomainError:
@@ -468,12 +417,9 @@ def request_recurring(
         organization=organization,
         now=now,
     )
-    dates = explain_series(
-        venue=venue, first_start=payload.starts_at, first_end=payload.ends_at, conflicts=conflicts, now=now
-    )
-    listed = [series_date_out(d) for d in dates]
+    listed = [series_date_out(d) for d in conflicts]
     if not created:
-        refusal = series_refusal(dates)
+        refusal = series_refusal(conflicts)
         body = error_body(
             refusal.code, refusal.message, field=refusal.extra.get("field"), conflict=refusal.extra.get("conflict")
         )

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
@@ -50,7 +51,7 @@ from wenming.bookings.models import (
     StatusChange,
     VenueRules,
 )
-from wenming.core.errors import Conflict, Invalid, NotAllowed, NotFound
+from wenming.core.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
 from wenming.lib import holidays
 from wenming.network.models import Venue
 from wenming.notices.services import notify
@@ -529,8 +530,27 @@ def request_booking(
     return booking
 
 
-# A date of a series that was not created, with the reason or the booking in the way.
-SeriesConflict = tuple[dt.date, str | Booking]
+@dataclass(frozen=True)
+class SeriesDate:
+    """A date of a weekly series that was not booked: the slot asked for, and why (a stable code, the
+    message, the field at fault, and the holding booking in the way for ``slot_taken``)."""
+
+    day: dt.date
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    code: str
+    message: str
+    field: str | None
+    holder: Booking | None
+
+
+def _refused(
+    day: dt.date, starts_at: dt.datetime, ends_at: dt.datetime, exc: DomainError, holder: Booking | None = None
+) -> SeriesDate:
+    conflict_id = exc.extra.get("conflict_id")
+    if holder is None and conflict_id:
+        holder = Booking.objects.filter(pk=conflict_id).first()
+    return SeriesDate(day, starts_at, ends_at, exc.code, exc.message, exc.extra.get("field"), holder)
 
 
 def request_recurring(
@@ -544,12 +564,12 @@ def request_recurring(
     attendees: int = 1,
     organization: Organization | None = None,
     now: dt.datetime | None = None,
-) -> tuple[list[Booking], list[SeriesConflict]]:
+) -> tuple[list[Booking], list[SeriesDate]]:
     """The same slot every week for ``weeks`` weeks, one booking per date, each date checked on its own.
 
     Dates the rules refuse or a holding booking overlaps are listed in
-    ``conflicts`` (with the reason, or the booking in the way) and not
-    created; the others are created as ``request_booking`` would.
+    ``conflicts`` (``SeriesDate``: the code and message, and the booking in
+    the way) and not created; the others are created as ``request_booking`` would.
     """
     now = _now(now)
     actor = _signed_in(actor)
@@ -563,7 +583,7 @@ def request_recurring(
     rules = rules_for(venue)
     local_start, local_end = timezone.localtime(first_start), timezone.localtime(first_end)
     created: list[Booking] = []
-    conflicts: list[SeriesConflict] = []
+    conflicts: list[SeriesDate] = []
     with transaction.atomic():
         # One series at a time per venue, as every holding write takes its turn.
         lock_venue(venue.pk)
@@ -576,7 +596,7 @@ def request_recurring(
                 check_rules(venue=venue, rules=rules, starts_at=starts_at, ends_at=ends_at, now=now)
                 holder = overlapping_holder(venue.pk, starts_at, ends_at)
                 if holder is not None:
-                    conflicts.append((day, holder))
+                    conflicts.append(_refused(day, starts_at, ends_at, taken(holder), holder))
                     continue
                 if series is None:
                     series = BookingSeries.objects.create(venue=venue, requester=actor, created_at=now)
@@ -605,13 +625,8 @@ def request_recurring(
 
                     _hold(insert, venue_id=venue.pk, starts_at=starts_at, ends_at=ends_at)
                 _record(booking, "", actor, at=now)
-            except Conflict as exc:
-                conflict_id = exc.extra.get("conflict_id")
-                holder = Booking.objects.filter(pk=conflict_id).first() if conflict_id else None
-                conflicts.append((day, holder if holder is not None else exc.message))
-                continue
-            except Invalid as exc:
-                conflicts.append((day, exc.message))
+            except (Conflict, Invalid) as exc:
+                conflicts.append(_refused(day, starts_at, ends_at, exc))
                 continue
             created.append(booking)
         if created and not rules.needs_approval:

@@ -35,9 +35,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from wenming.accounts import policies as account_policies
 from wenming.accounts.models import User
 from wenming.bookings import policies, selectors, services
-from wenming.bookings.api import SeriesDate, explain_series, series_refusal
+from wenming.bookings.api import series_refusal
 from wenming.bookings.forms import BookingForm, RejectForm, add_booking_error, weeks_offered
 from wenming.bookings.models import HOLDING_STATUSES, Blackout, Booking, BookingStatus
+from wenming.bookings.services import SeriesDate
 from wenming.core.errors import DomainError
 from wenming.lib import holidays
 from wenming.network.models import Venue
@@ -159,12 +160,9 @@ def _request_series(
         organization=data.get("organization"),
         now=now,
     )
-    dates = explain_series(
-        venue=venue, first_start=data["starts_at"], first_end=data["ends_at"], conflicts=conflicts, now=now
-    )
-    rows = _outcome_rows(venue, dates)
+    rows = _outcome_rows(venue, conflicts)
     if not created:
-        refusal = series_refusal(dates)
+        refusal = series_refusal(conflicts)
         add_booking_error(form, refusal)
         return [_unbooked(row) for row in rows] if refusal.code == "no_dates_available" else []
     series_id = created[0].series_id

@@ -47,17 +47,20 @@ def test_every_week_is_checked_on_its_own_and_conflicts_are_listed(people: Peopl
     assert [timezone_date(b.starts_at) for b in created] == [WEDNESDAY, WEDNESDAY + 4 * week]
     assert {b.status for b in created} == {BookingStatus.PENDING}
     assert len({b.series_id for b in created}) == 1
-    assert [day for day, _reason in conflicts] == [
+    assert [c.day for c in conflicts] == [
         WEDNESDAY + week,
         WEDNESDAY + 2 * week,
         WEDNESDAY + 3 * week,
         WEDNESDAY + 5 * week,
     ]
-    reasons = dict(conflicts)
-    assert reasons[WEDNESDAY + week] == in_the_way
-    assert "维修" in str(reasons[WEDNESDAY + 2 * week])
-    assert "国庆节" in str(reasons[WEDNESDAY + 3 * week])
-    assert "30天以内" in str(reasons[WEDNESDAY + 5 * week])
+    reasons = {c.day: c for c in conflicts}
+    assert (reasons[WEDNESDAY + week].code, reasons[WEDNESDAY + week].holder) == ("slot_taken", in_the_way)
+    assert reasons[WEDNESDAY + 2 * week].code == "blackout"
+    assert "维修" in reasons[WEDNESDAY + 2 * week].message
+    assert reasons[WEDNESDAY + 3 * week].code == "holiday_closed"
+    assert "国庆节" in reasons[WEDNESDAY + 3 * week].message
+    assert reasons[WEDNESDAY + 5 * week].code == "too_far_ahead"
+    assert "30天以内" in reasons[WEDNESDAY + 5 * week].message
     assert all(b.starts_at.astimezone(at(WEDNESDAY, 0).tzinfo).hour == 14 for b in created)
 
 
@@ -88,7 +91,7 @@ def test_a_recurring_series_without_approval_holds_each_date(people: People, ope
         purpose="广场舞",
     )
     assert again == []
-    assert [holder for _day, holder in clashes] == created
+    assert [c.holder for c in clashes] == created
     assert BookingSeries.objects.count() == 1
 
 
