@@ -26,11 +26,12 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wenming.accounts.models import User
+from wenming.accounts.models import Role, RoleGrant, User
+from wenming.accounts.policies import admin_scope
 from wenming.activities import policies
 from wenming.activities.models import (
     TRANSITIONS,
@@ -52,10 +53,12 @@ from wenming.activities.models import (
     SignupStatus,
     StatusChange,
 )
+from wenming.bookings import services as booking_services
 from wenming.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from wenming.core.services import apply_changes
 from wenming.lib.holidays import monday_of
 from wenming.network.models import Brand, Project, Site, Venue
+from wenming.notices.services import notify
 from wenming.volunteers import services as volunteer_services
 from wenming.volunteers.models import ServiceRecord, ServiceSource, Volunteer
 
@@ -75,12 +78,6 @@ SELF_CHECKIN_PATH = "/activities/{id}/checkin/"
 
 def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
-
-
-def _notify(**kwargs: Any) -> None:
-    from wenming.notices.services import notify
-
-    notify(**kwargs)
 
 
 def _aware(value: Any, field: str) -> dt.datetime:
@@ -468,8 +465,6 @@ def _move(activity: Activity, to: str, *, action: str, actor: User | None, note:
 
 
 def _hold_venue(actor: User, activity: Activity) -> None:
-    from wenming.bookings import services as booking_services
-
     if activity.venue_id is None:
         booking_services.release_activity_hold(actor=actor, activity=activity)
     else:
@@ -503,7 +498,7 @@ def submit_activity(*, actor: User, activity: Activity) -> Activity:
             return _publish(activity, action="publish", actor=actor)
         _move(activity, ActivityStatus.SUBMITTED, action="submit", actor=actor)
         approvers = _approvers_of(activity)
-    _notify(
+    notify(
         recipients=approvers,
         kind="activity_submitted",
         title=_("有活动待审核"),
@@ -514,8 +509,6 @@ def submit_activity(*, actor: User, activity: Activity) -> Activity:
 
 
 def _approvers_of(activity: Activity) -> list[int]:
-    from wenming.accounts.models import Role, RoleGrant
-
     ids = activity.site.ancestor_ids
     return list(RoleGrant.objects.filter(role=Role.SUBCENTRE_ADMIN, site_id__in=ids).values_list("user_id", flat=True))
 
@@ -549,7 +542,7 @@ def return_activity(*, actor: User, activity: Activity, note: str) -> Activity:
 def _tell_creator(activity: Activity, title: str, body: str) -> None:
     creator_id = activity.created_by_id
     text = body % {"title": activity.title} if "%(title)s" in body else body
-    _notify(
+    notify(
         recipients=[creator_id],
         kind="activity_reviewed",
         title=title,
@@ -567,8 +560,6 @@ def cancel_activity(*, actor: User, activity: Activity, reason: str) -> Activity
         raise Invalid(_("请填写不超过200字的取消原因。"), code="reason_required", field="reason")
     with transaction.atomic():
         _move(activity, ActivityStatus.CANCELLED, action="cancel", actor=actor, note=reason, cancel_reason=reason)
-        from wenming.bookings import services as booking_services
-
         booking_services.release_activity_hold(actor=actor, activity=activity)
         people = list(
             Signup.objects.filter(activity=activity)
@@ -576,7 +567,7 @@ def cancel_activity(*, actor: User, activity: Activity, reason: str) -> Activity
             .values_list("user_id", flat=True)
         )
     when = timezone.localtime(activity.starts_at)
-    _notify(
+    notify(
         recipients=people,
         kind="activity_cancelled",
         title=_("活动取消通知"),
@@ -610,8 +601,6 @@ def complete_ended(*, now: dt.datetime | None = None) -> int:
 
 
 def set_publishing_rule(*, actor: User, site: Site, publish_directly: bool) -> PublishingRule:
-    from wenming.accounts.policies import admin_scope
-
     if not admin_scope(actor).covers(site):
         raise NotAllowed(_("只有上级管理员可以设置是否免审核发布。"))
     with transaction.atomic():
@@ -821,7 +810,7 @@ def _tell_signup(signup: Signup) -> None:
         title, body = _("已进入候补"), _("“%(title)s”名额已满，您已进入候补；有人取消时将按顺序自动递补并通知您。")
     text = body % {"title": activity.title, "when": f"{when:%m-%d %H:%M}", "code": signup.code}
     user_id = signup.user_id
-    _notify(
+    notify(
         recipients=[user_id],
         kind="signup",
         title=title,
@@ -1113,14 +1102,14 @@ def check_out(
 
 
 def attendance(activity: Activity) -> dict[str, int]:
-    """Head counts of one activity: 报名, 候补, 签到 (person-times), 志愿者签退."""
-    rows = Signup.objects.filter(activity=activity).exclude(status=SignupStatus.CANCELLED)
-    return {
-        "confirmed": rows.filter(status=SignupStatus.CONFIRMED).count(),
-        "waitlisted": rows.filter(status=SignupStatus.WAITLISTED).count(),
-        "checked_in": rows.filter(checked_in_at__isnull=False).count(),
-        "checked_out": rows.filter(checked_out_at__isnull=False).count(),
-    }
+    """Head counts of one activity, in one query: 报名, 候补, 签到 (person-times), 志愿者签退."""
+    live = Signup.objects.filter(activity=activity).exclude(status=SignupStatus.CANCELLED)
+    return live.aggregate(
+        confirmed=Count("pk", filter=Q(status=SignupStatus.CONFIRMED)),
+        waitlisted=Count("pk", filter=Q(status=SignupStatus.WAITLISTED)),
+        checked_in=Count("pk", filter=Q(checked_in_at__isnull=False)),
+        checked_out=Count("pk", filter=Q(checked_out_at__isnull=False)),
+    )
 
 
 # --- Hours corrections ------------------------------------------------------------------------------------
@@ -1158,7 +1147,7 @@ def request_hours_correction(*, actor: User, signup: Signup, hours: Any, reason:
     except IntegrityError as exc:
         raise Conflict(_("已有一条待审核的更正申请。"), code="correction_pending") from exc
     managers = _managers_of(signup.activity.site)
-    _notify(
+    notify(
         recipients=managers,
         kind="hours_correction",
         title=_("有志愿时长更正申请"),
@@ -1170,8 +1159,6 @@ def request_hours_correction(*, actor: User, signup: Signup, hours: Any, reason:
 
 
 def _managers_of(site: Site) -> list[int]:
-    from wenming.accounts.models import Role, RoleGrant
-
     return list(
         RoleGrant.objects.filter(role=Role.STATION_MANAGER, site_id__in=[*site.ancestor_ids, site.pk]).values_list(
             "user_id", flat=True
@@ -1206,7 +1193,7 @@ def decide_hours_correction(
     correction.refresh_from_db()
     verdict = _("已通过") if approve else _("未通过")
     user_id = signup.user_id
-    _notify(
+    notify(
         recipients=[user_id],
         kind="hours_correction_decided",
         title=_("时长更正申请%(verdict)s") % {"verdict": verdict},

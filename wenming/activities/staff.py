@@ -27,7 +27,6 @@ it names one sign-up, cannot be guessed or forged, and checking in twice only an
 from __future__ import annotations
 
 import datetime as dt
-import mimetypes
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -82,6 +81,7 @@ from wenming.activities.models import (
 )
 from wenming.core.errors import DomainError, NotFound
 from wenming.lib import qr
+from wenming.lib.images import photo_response
 from wenming.lib.phone import InvalidPhone, normalize
 from wenming.network.models import Site
 from wenming.volunteers.models import ServiceRecord, ServiceSource
@@ -1006,11 +1006,4 @@ def recap_photo(request: HttpRequest, pk: int) -> FileResponse:
         RecapPhoto.objects.filter(recap__activity__status__in=PUBLIC_STATUSES, recap__activity__site__is_active=True),
         pk=pk,
     )
-    try:
-        handle = photo.image.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, content_type=mimetypes.guess_type(str(photo.image.name))[0] or "image/jpeg")
-    response["Cache-Control"] = "public, max-age=86400"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return photo_response(photo.image, cache_control="public, max-age=86400")

@@ -17,7 +17,6 @@ them (404).
 from __future__ import annotations
 
 import datetime as dt
-import mimetypes
 import re
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -42,6 +41,7 @@ from wenming.activities import policies, preview, services
 from wenming.activities.models import Activity, ActivityPhoto, ActivityStatus, Post, Signup, SignupStatus
 from wenming.core.errors import DomainError, Invalid
 from wenming.lib import qr
+from wenming.lib.images import photo_response
 from wenming.network.models import Site
 from wenming.volunteers.models import Volunteer
 
@@ -214,16 +214,11 @@ def activity_photo(request: HttpRequest, pk: int) -> FileResponse:
     photo = ActivityPhoto.objects.select_related("activity__site").filter(pk=pk).first()
     if photo is None or not policies.can_view_activity(request.user, photo.activity):
         raise Http404
-    try:
-        handle = photo.image.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, content_type=mimetypes.guess_type(str(photo.image.name))[0] or "image/jpeg")
     # A draft's photo is for its staff only: no shared cache may keep it.
     shared = policies.can_view_activity(AnonymousUser(), photo.activity)
-    response["Cache-Control"] = f"{'public' if shared else 'private'}, max-age={PHOTO_CACHE_SECONDS}"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return photo_response(
+        photo.image, cache_control=f"{'public' if shared else 'private'}, max-age={PHOTO_CACHE_SECONDS}"
+    )
 
 
 @require_POST

@@ -5,14 +5,17 @@ is stored under, so a text file renamed ``.jpg`` is refused and a PNG called ``p
 as ``.png``. Nothing is decoded in full: a photo's pixels are limited before they are ever loaded.
 
 Callers turn ``InvalidImage`` into their domain error with the field it belongs to (venue photos,
-recap photos and activity photos all do).
+recap photos and activity photos all do). ``photo_response`` serves a stored photo back.
 """
 
 from __future__ import annotations
 
+import mimetypes
 from typing import Any
 
 from django.core.files import File
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -58,3 +61,15 @@ def check_photo(image: File[Any]) -> str:
     if width * height > MAX_PIXELS:
         raise InvalidImage(_("照片尺寸过大，请缩小后再上传。"), code="photo_too_large")
     return EXTENSIONS[kind]
+
+
+def photo_response(image: FieldFile, *, cache_control: str) -> FileResponse:
+    """A stored photo as a response (404 when its file is gone), typed by its name, never sniffed."""
+    try:
+        handle = image.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, content_type=mimetypes.guess_type(str(image.name))[0] or "image/jpeg")
+    response["Cache-Control"] = cache_control
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-import mimetypes
 from dataclasses import dataclass
 from itertools import groupby
 
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from wenming.lib.geo import FIFTEEN_MINUTE_WALK_M
+from wenming.lib.images import photo_response
 from wenming.lib.masking import mask_phone
 from wenming.network import policies, selectors
 from wenming.network.forms import RADIUS_CHOICES, CoverageForm, NearForm
@@ -212,11 +212,4 @@ def venue_photo(request: HttpRequest, pk: int) -> FileResponse:
     photo = get_object_or_404(
         VenuePhoto.objects.select_related("venue__site"), pk=pk, venue__is_active=True, venue__site__is_active=True
     )
-    try:
-        handle = photo.image.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, content_type=mimetypes.guess_type(str(photo.image.name))[0] or "image/jpeg")
-    response["Cache-Control"] = "public, max-age=86400"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return photo_response(photo.image, cache_control="public, max-age=86400")
