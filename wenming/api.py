@@ -31,6 +31,7 @@ from wenming.core import api_errors
 from wenming.core.api_errors import JsonParser, error_body, lazy_str
 from wenming.network.api import router as network_router
 from wenming.notices.api import router as notices_router
+from wenming.orders.api import router as orders_router
 
 # --- The docs page --------------------------------------------------------------------------------
 
@@ -281,3 +282,4 @@ api.add_router("", network_router)
 api.add_router("", activities_router)
 api.add_router("", bookings_router)
 api.add_router("", notices_router)
+api.add_router("", orders_router)

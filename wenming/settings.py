@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "wenming.notices",
     "wenming.activities",
     "wenming.bookings",
+    "wenming.orders",
 ]
 
 MIDDLEWARE = [

@@ -145,6 +145,8 @@ JOBS: list[Job] = [
     Job("booking-reminders", "wenming.notices.tasks.booking_reminders", every=minutes(10)),
     Job("release-no-shows", "wenming.bookings.tasks.release_no_shows_task", every=minutes(5)),
     Job("complete-ended-activities", "wenming.activities.tasks.complete_ended_activities", every=minutes(15)),
+    Job("escalate-overdue-orders", "wenming.orders.tasks.escalate_overdue_orders", every=minutes(5)),
+    Job("close-unrated-orders", "wenming.orders.tasks.close_unrated_orders", every=minutes(60)),
     Job(
         "weekly-preview",
         "wenming.activities.tasks.generate_weekly_previews",

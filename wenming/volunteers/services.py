@@ -195,9 +195,13 @@ def record_activity_hours(
     ended_at: dt.datetime,
     hours: Decimal,
     source_ref: str,
+    source: str = ServiceSource.ACTIVITY,
 ) -> ServiceRecord:
-    """The ledger entry a check-out writes. The activities service has already decided who may do it
-    and computed the hours (capped by the post's scheduled time), so no policy is asked here."""
+    """The ledger entry a check-out (or a completed service order, ``source=order``) writes. The
+    calling service has already decided who may do it and computed the hours (capped by the post's
+    scheduled time, or the time served), so no policy is asked here."""
+    if source not in {ServiceSource.ACTIVITY, ServiceSource.ORDER}:
+        raise ValueError(f"record_activity_hours: not a decided source: {source!r}")
     amount = _hours(hours)
     if amount <= 0:
         raise Invalid(_("时长必须大于0。"), code="invalid_hours", field="hours")
@@ -209,7 +213,7 @@ def record_activity_hours(
             started_at=started_at,
             ended_at=max(ended_at, started_at),
             hours=amount,
-            source=ServiceSource.ACTIVITY,
+            source=source,
             source_ref=source_ref[:50],
             organiser_site=site,
             recorder=recorder,

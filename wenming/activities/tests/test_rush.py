@@ -14,19 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from django.db import connection
@@ -44,70 +38,6 @@ ROOT = Path(__file__).resolve().parents[3]
 SEATS = 30
 WAITLIST = 20
 CLIENT_THREADS = 48
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _database_url() -> str:
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings['NAME']}"
-    return f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
-
-
-@pytest.fixture(scope="module")
-def served(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """gunicorn serving the test database, with the suite's settings (tasks run at once)."""
-    with django_db_blocker.unblock():
-        url = _database_url()
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DEBUG"}}
-    env.update(
-        DJANGO_SETTINGS_MODULE="wenming.test_settings",
-        DATABASE_URL=url,
-        WENMING_VAR_DIR=str(tmp_path_factory.mktemp("rush")),
-        PORT=str(port),
-        WEB_WORKERS="2",
-        WEB_THREADS="8",
-        WEB_ACCESS_LOG="",
-        LOG_LEVEL="ERROR",
-    )
-    log = (tmp_path_factory.mktemp("rush-log") / "gunicorn.log").open("w+b")
-    # A file, not a pipe: a full pipe nobody reads would block the server.
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=5) as answer:  # noqa: S310 - loopback
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"gunicorn did not come up: {log.read().decode(errors='replace')[-2000:]}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
 
 
 def _crowd(size: int, street: Street) -> list[str]:
