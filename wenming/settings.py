@@ -159,6 +159,12 @@ PII_ENCRYPTION_KEYS = env_list("PII_ENCRYPTION_KEYS") or [
 PII_LOOKUP_KEYS = env_list("PII_LOOKUP_KEYS") or [generated_secret(VAR_DIR / "keys" / "pii_lookup.key")]
 
 DEMO_PASSWORD = env_str("WENMING_DEMO_PASSWORD", "wenming-demo-2026")
+# The api_key of the demo street's Open311 client (demo/orders.py); a real client gets its own in the admin.
+DEMO_OPEN311_KEY = env_str("WENMING_DEMO_OPEN311_KEY", "wenming-demo-open311-key")
+
+# --- Open311 GeoReport v2 (/open311/v2/) ----------------------------------------------
+# The one jurisdiction this deployment serves; clients may send it as jurisdiction_id or leave it out.
+OPEN311_JURISDICTION = env_str("OPEN311_JURISDICTION", "wenming")
 
 # --- Notifications -------------------------------------------------------------
 # Channels (wenming/notices/notifier.py): in-site by default; add

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Q
@@ -33,7 +34,9 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from wenming.accounts.models import Role, RoleGrant, User
+from wenming.accounts.policies import staff_scope
 from wenming.core.errors import Conflict, Invalid, NotAllowed, NotFound
+from wenming.core.services import apply_changes
 from wenming.lib import phone as phones
 from wenming.lib.images import InvalidImage, check_photo
 from wenming.network.models import Site, SiteLevel
@@ -56,6 +59,7 @@ from wenming.orders.models import (
     OrderServer,
     OrderStatus,
     PhotoStage,
+    Question,
     ServiceType,
 )
 from wenming.volunteers import services as volunteer_services
@@ -1244,3 +1248,99 @@ def client_for_key(key: str) -> Open311Client | None:
     if client is not None:
         Open311Client.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
     return client
+
+
+# --- The menu and the rules (the admin writes through these) ----------------------------------
+
+SERVICE_TYPE_FIELDS = (
+    "code",
+    "kind",
+    "name",
+    "description",
+    "group",
+    "keywords",
+    "audience",
+    "accept_within_hours",
+    "finish_within_days",
+    "needs_review",
+    "is_active",
+    "position",
+)
+
+
+def _clean_keywords(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = re.split(r"[,，、\s]+", value)
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise Invalid(_("关键词应为一组词语。"), code="invalid_keywords", field="keywords")
+    words = [v.strip() for v in value if v.strip()]
+    if len(words) > 50 or any(len(w) > 20 for w in words):
+        raise Invalid(_("关键词最多50个，每个不超过20字。"), code="invalid_keywords", field="keywords")
+    return list(dict.fromkeys(words))
+
+
+def _full_clean(obj: Any) -> None:
+    """The model's own validation and constraints, as an Invalid on the first field it names."""
+    try:
+        obj.full_clean(validate_unique=True, validate_constraints=True)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise Invalid(" ".join(messages), field=None if field == "__all__" else field) from exc
+
+
+def save_service_type(*, actor: User, service_type: ServiceType, changes: Mapping[str, Any]) -> ServiceType:
+    """Create (unsaved ``service_type``) or edit an entry of the menu: platform admins only."""
+    if not policies.can_manage_catalogue(actor):
+        raise NotAllowed(_("服务菜单由平台管理员维护。"))
+    changes = dict(changes)
+    if "keywords" in changes:
+        changes["keywords"] = _clean_keywords(changes["keywords"])
+    if service_type.pk is None:
+        service_type.keywords = _clean_keywords(service_type.keywords)
+        _full_clean(service_type)
+        service_type.save()
+        return service_type
+    if service_type.orders.exists() and "kind" in changes and changes["kind"] != service_type.kind:
+        raise Conflict(_("已有订单的服务类型不能改变类别。"), code="kind_in_use", field="kind")
+    return apply_changes(service_type, changes, allowed=SERVICE_TYPE_FIELDS)
+
+
+def save_question(*, actor: User, question: Question) -> Question:
+    """Add or edit an extra question; list types need their choices as [{"key", "name"}]."""
+    if not policies.can_manage_catalogue(actor):
+        raise NotAllowed(_("服务菜单由平台管理员维护。"))
+    choices = question.choices or []
+    if question.datatype in {Datatype.SINGLE, Datatype.MULTI}:
+        valid = (
+            isinstance(choices, list)
+            and choices
+            and all(
+                isinstance(c, dict) and str(c.get("key", "")).strip() and str(c.get("name", "")).strip()
+                for c in choices
+            )
+        )
+        if not valid or len({str(c["key"]) for c in choices}) != len(choices):
+            raise Invalid(
+                _('单选、多选题请填写选项，例如 [{"key": "1", "name": "一楼"}]，编码不能重复。'),
+                code="invalid_choices",
+                field="choices",
+            )
+    elif choices:
+        raise Invalid(_("只有单选、多选题需要选项。"), code="invalid_choices", field="choices")
+    _full_clean(question)
+    question.save()
+    return question
+
+
+def set_dispatch_rule(*, actor: User, site: Site, mode: str, rate_within_days: int = 7) -> DispatchRule:
+    """How a site (and the sites below it without their own rule) dispatches: staff of the site."""
+    if not staff_scope(actor).covers(site):
+        raise NotFound(_("未找到该阵地。"))
+    if mode not in DispatchMode.values:
+        raise Invalid(_("未知的派单方式。"), code="invalid_mode", field="mode")
+    if isinstance(rate_within_days, bool) or not isinstance(rate_within_days, int) or not 1 <= rate_within_days <= 60:
+        raise Invalid(_("评价期限应为1到60天。"), code="invalid_rate_days", field="rate_within_days")
+    rule, _created = DispatchRule.objects.update_or_create(
+        site=site, defaults={"mode": mode, "rate_within_days": rate_within_days}
+    )
+    return rule
