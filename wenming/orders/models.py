@@ -11,6 +11,7 @@ one order) plus an ``OrderEvent`` row.
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -136,6 +137,8 @@ class OrderStatus(models.TextChoices):
 
 
 FINAL_STATUSES = frozenset({OrderStatus.CLOSED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.RECTIFIED})
+# A rating this low or lower opens a review by the station (差评复核).
+LOW_RATING = 2
 # Waiting for someone to take it: the accept deadline (and escalation) applies.
 AWAITING_ACCEPT = frozenset({OrderStatus.PENDING, OrderStatus.DISPATCHED, OrderStatus.GRABBING})
 # A volunteer holds it: counts toward their open load.
@@ -172,6 +175,31 @@ TRANSITIONS: dict[tuple[str, str, str], str] = {
     (OrderKind.REPORT, OrderStatus.PERSUADED, OrderStatus.UNRECTIFIED): "not_rectified",
     (OrderKind.REPORT, OrderStatus.UNRECTIFIED, OrderStatus.PERSUADED): "persuade",
     (OrderKind.REPORT, OrderStatus.UNRECTIFIED, OrderStatus.RECTIFIED): "rectify",
+}
+
+
+# What each action is called where people read the history (and in refusals: "不能派单").
+ACTION_LABELS: dict[str, Any] = {
+    "create": _("提交"),
+    "approve": _("通过审核"),
+    "reject": _("不予受理"),
+    "cancel": _("撤销"),
+    "dispatch": _("派单"),
+    "redispatch": _("改派"),
+    "open_grab": _("开放抢单"),
+    "accept": _("接单"),
+    "grab": _("抢单"),
+    "decline": _("拒单"),
+    "release": _("退回"),
+    "start": _("开始服务"),
+    "complete": _("完成服务"),
+    "rate": _("评价"),
+    "review": _("复核"),
+    "persuade": _("记录劝导"),
+    "rectify": _("确认整改"),
+    "not_rectified": _("记录未整改"),
+    "escalate": _("超时上报"),
+    "retype": _("更改服务类型"),
 }
 
 

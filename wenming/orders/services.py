@@ -44,8 +44,10 @@ from wenming.network.selectors import nearby_sites
 from wenming.notices.services import notify
 from wenming.orders import policies
 from wenming.orders.models import (
+    ACTION_LABELS,
     AWAITING_ACCEPT,
     INITIAL_STATUS,
+    LOW_RATING,
     TRANSITIONS,
     Channel,
     Datatype,
@@ -71,7 +73,6 @@ DESCRIPTION_MAX = 2000
 NOTE_MAX = 500
 MAX_PHOTOS = 6
 HOURS_PLACES = Decimal("0.01")
-LOW_RATING = 2
 # How far ahead a preferred time may be.
 PREFERRED_AHEAD = dt.timedelta(days=90)
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
@@ -330,27 +331,6 @@ def _move(
     return order
 
 
-ACTION_LABELS = {
-    "approve": _("通过审核"),
-    "reject": _("不予受理"),
-    "cancel": _("撤销"),
-    "dispatch": _("派单"),
-    "redispatch": _("改派"),
-    "open_grab": _("开放抢单"),
-    "accept": _("接单"),
-    "grab": _("抢单"),
-    "decline": _("拒单"),
-    "release": _("退回"),
-    "start": _("开始服务"),
-    "complete": _("完成服务"),
-    "rate": _("评价"),
-    "review": _("复核"),
-    "persuade": _("记录劝导"),
-    "rectify": _("确认整改"),
-    "not_rectified": _("记录未整改"),
-}
-
-
 def _locked(order: Order) -> Order:
     """Re-read the caller's order inside the transaction (a row lock on PostgreSQL), so a move starts
     from the state as it is now and the caller's copy shows the result."""
@@ -438,6 +418,8 @@ def place_order(
     if not service_type.is_active:
         raise Invalid(_("该服务暂不受理。"), code="inactive_service_type", field="service_type")
     kind = service_type.kind
+    if kind == OrderKind.REPORT and channel == Channel.SELF and not photos:
+        raise Invalid(_("随手拍请至少拍一张照片。"), code="missing_photo", field="photos")
     cleaned = clean_answers(service_type, answers)
     checked = _photos(photos)
 

@@ -111,7 +111,7 @@ def zhao(people: People, street: Street, menu: Menu, chen: Volunteer) -> Volunte
     return volunteer
 
 
-STEPS = [
+STEPS: list[str] = [
     OrderStatus.PENDING,
     OrderStatus.DISPATCHED,
     OrderStatus.ACCEPTED,

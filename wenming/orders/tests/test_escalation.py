@@ -47,7 +47,7 @@ def test_the_job_is_on_the_clock() -> None:
     assert jobs["escalate-overdue-orders"].task_path == "wenming.orders.tasks.escalate_overdue_orders"
     assert jobs["escalate-overdue-orders"].every == dt.timedelta(minutes=5)
     assert jobs["close-unrated-orders"].task_path == "wenming.orders.tasks.close_unrated_orders"
-    loaded = dict((job.name, task) for job, task in schedule.load())
+    loaded = {job.name: task for job, task in schedule.load()}
     assert loaded["escalate-overdue-orders"] is tasks.escalate_overdue_orders
 
 

@@ -9,12 +9,15 @@ refusal changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from conftest import People, Street
 from wenming.core.errors import Conflict, Invalid, NotAllowed, NotFound
@@ -24,6 +27,12 @@ from wenming.orders.tests.conftest import NEAR_A, MakeOrder, Menu
 from wenming.volunteers.models import ServiceRecord, Volunteer
 
 pytestmark = pytest.mark.django_db
+
+
+def png_upload(name: str = "wires.png") -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 80, 40)).save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
 def actions(order: Order) -> list[str]:
@@ -427,13 +436,18 @@ def test_unrated_orders_close_after_the_sites_days(people: People, street: Stree
 def test_a_civility_report_is_persuaded_followed_up_and_rectified(
     people: People, street: Street, menu: Menu, inbox: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
+    with pytest.raises(Invalid) as caught:
+        services.place_order(actor=people.volunteer_a, service_type=menu.wires, description="楼道里有飞线")
+    assert caught.value.code == "missing_photo"
     report = services.place_order(
         actor=people.volunteer_a,
         service_type=menu.wires,
         description="3号楼楼道里有人拉飞线给电瓶车充电",
         latitude=NEAR_A[0],
         longitude=NEAR_A[1],
+        photos=[png_upload()],
     )
+    assert report.photos.count() == 1
     assert (report.kind, report.status, report.site) == ("report", OrderStatus.REPORTED, street.station_a)
     with pytest.raises(Conflict):
         services.dispatch_order(actor=people.manager_a, order=report, volunteer=None)
