@@ -76,6 +76,8 @@ HOURS_PLACES = Decimal("0.01")
 # How far ahead a preferred time may be.
 PREFERRED_AHEAD = dt.timedelta(days=90)
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+# Control characters other than tab and newline (PostgreSQL refuses NUL in text).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 NOTIFY_GRAB_LIMIT = 200
 DISPATCHABLE = frozenset({OrderStatus.PENDING, OrderStatus.GRABBING, OrderStatus.DISPATCHED, OrderStatus.ACCEPTED})
 
@@ -160,7 +162,7 @@ def _tell_requester(order: Order, title: str, body: str) -> None:
 
 
 def _text(value: Any, *, limit: int, field: str, required: bool = False, message: str = "") -> str:
-    text = unicodedata.normalize("NFC", str(value or "")).strip()
+    text = CONTROL.sub("", unicodedata.normalize("NFC", str(value or ""))).strip()
     if required and not text:
         raise Invalid(message or _("请填写此项。"), code=f"missing_{field}", field=field)
     if len(text) > limit:
@@ -232,7 +234,7 @@ def _answer(datatype: str, choices: list[dict[str, str]], prompt: str, code: str
         if len(value) != 1:
             raise bad
         value = value[0]
-    text = str(value).strip()
+    text = CONTROL.sub("", str(value)).strip()
     if datatype == Datatype.SINGLE:
         if text not in keys:
             raise bad
