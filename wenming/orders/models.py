@@ -57,6 +57,8 @@ class ServiceType(models.Model):
     needs_review = models.BooleanField(_("派单前需审核"), default=False)
     is_active = models.BooleanField(_("启用"), default=True)
     position = models.PositiveSmallIntegerField(_("排序"), default=0)
+    # When the entry or its questions last changed (Open311's changeset follows it).
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("服务类型")
@@ -69,6 +71,12 @@ class ServiceType(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.updated_at = timezone.now()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        super().save(*args, **kwargs)
 
 
 class Question(models.Model):

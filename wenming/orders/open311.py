@@ -69,7 +69,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
@@ -92,8 +92,7 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 JSON_TYPE = "application/json; charset=utf-8"
 XML_TYPE = "text/xml; charset=utf-8"
 MEDIA_TYPES = ("text/xml", "application/json")
-# When this interface (and the shape of its service list) last changed. ServiceType has no
-# updated_at, so the changeset cannot follow edits of the catalogue yet.
+# When this interface itself last changed; the changeset is this or the menu's latest edit.
 CHANGESET = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 WINDOW = dt.timedelta(days=90)
 MAX_RESULTS = 1000
@@ -392,8 +391,10 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
     base = request.path[: -len(f"discovery.{fmt}")].rstrip("/")
     contact = str(getattr(settings, "OPEN311_CONTACT", "")) or _("如有疑问，请联系本平台管理员。")
     kind = "test" if str(getattr(settings, "OPEN311_ENDPOINT_TYPE", "production")) == "test" else "production"
+    edited = ServiceType.objects.aggregate(latest=Max("updated_at"))["latest"]
+    changeset = max(CHANGESET, edited) if edited is not None else CHANGESET
     payload = {
-        "changeset": CHANGESET,
+        "changeset": changeset,
         "contact": contact,
         "key_service": _("api_key 由平台管理员在管理后台“Open311 接入方”中签发，每个接入方一个。"),
         "endpoints": Many(
@@ -402,7 +403,7 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
                 {
                     "specification": SPECIFICATION,
                     "url": request.build_absolute_uri(base),
-                    "changeset": CHANGESET,
+                    "changeset": changeset,
                     "type": kind,
                     "formats": Many("format", list(MEDIA_TYPES)),
                 }

@@ -1312,7 +1312,9 @@ def save_question(*, actor: User, question: Question) -> Question:
     elif choices:
         raise Invalid(_("只有单选、多选题需要选项。"), code="invalid_choices", field="choices")
     _full_clean(question)
-    question.save()
+    with transaction.atomic():
+        question.save()
+        ServiceType.objects.filter(pk=question.service_type_id).update(updated_at=timezone.now())
     return question
 
 
