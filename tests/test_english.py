@@ -512,3 +512,84 @@ def test_activity_and_booking_pages_are_in_english(english: Client, street: Stre
     # A scan's answer, and a refused form, in English too.
     scan = english.post(f"/staff/activities/{a}/scan/", {"code": "NOPE42", "mode": "checkin"})
     assert_no_han(scan.content.decode(), where="scan with a wrong code", allowed=allowed)
+
+
+def order_data() -> list[str]:
+    """What the menu and the people typed about orders: shown as typed (types, questions, notes, words)."""
+    from wenming.orders.models import Order, OrderEvent, Question, ServiceType
+    from wenming.volunteers.models import Skill, Team
+
+    data: list[str] = []
+    for service_type in ServiceType.objects.all():
+        data += [service_type.name, service_type.description, service_type.group, *service_type.keywords]
+    for question in Question.objects.all():
+        data += [question.prompt, question.help_text, *(str(c.get("name", "")) for c in question.choices)]
+    for order in Order.objects.all():
+        data += [order.description, order.address, order.contact_name, order.status_note, order.completion_note]
+        data += [order.rating_comment, order.review_note, *(str(v) for v in order.answers.values())]
+        data += [str(w) for w in order.classification.get("words", [])]
+    data += [event.note for event in OrderEvent.objects.all()]
+    data += [*Skill.objects.values_list("name", flat=True), *Team.objects.values_list("name", flat=True)]
+    return [d for d in data if d]
+
+
+@pytest.mark.django_db
+def test_order_pages_are_in_english(english: Client, street: Street, people: People) -> None:
+    """点单 → 派单 → 接单 → 评单 and 随手拍, on every page that shows them, in English."""
+    from wenming.orders import services as orders
+    from wenming.orders.models import OrderKind, Question, ServiceType
+    from wenming.volunteers import services as volunteers
+    from wenming.volunteers.models import Skill
+
+    skill = Skill.objects.create(name="家电维修")
+    repair = ServiceType.objects.create(code="repair", name="家电维修", keywords=["洗衣机", "维修"])
+    repair.skills.add(skill)
+    Question.objects.create(
+        service_type=repair,
+        code="kind",
+        prompt="电器类型",
+        datatype="singlevaluelist",
+        choices=[{"key": "washer", "name": "洗衣机"}],
+    )
+    wires = ServiceType.objects.create(code="wires", kind=OrderKind.REPORT, name="飞线充电")
+    chen = volunteers.register_volunteer(
+        actor=people.manager_a, user=people.volunteer_a, site=street.station_a, skills=[skill]
+    )
+    waiting = orders.place_order(actor=people.resident_a, description="家里洗衣机坏了，请人来修")
+    dispatched = orders.place_order(actor=people.resident_a, service_type=repair, description="冰箱不制冷")
+    orders.dispatch_order(actor=people.manager_a, order=dispatched, volunteer=chen)
+    grabbing = orders.place_order(actor=people.resident_a, service_type=repair, description="电视没信号")
+    orders.open_grab(actor=people.manager_a, order=grabbing)
+    report = orders.place_order(
+        actor=people.manager_a, requester=people.resident_a, service_type=wires, description="楼道飞线"
+    )
+    orders.persuade_report(actor=people.manager_a, order=report, note="已劝导")
+    allowed = [*user_data(), *order_data()]
+
+    def check(pages: list[str]) -> None:
+        for url in pages:
+            assert_no_han(english_page(english, url), where=url, allowed=allowed)
+
+    english.force_login(people.resident_a)
+    check(["/orders/new/", "/reports/new/", "/orders/mine/", f"/orders/{waiting.pk}/", f"/orders/{report.pk}/"])
+    refused = english.post("/orders/new/", {"description": "今天天气不错"})
+    assert_no_han(refused.content.decode(), where="an order the words cannot place", allowed=allowed)
+    english.force_login(people.volunteer_a)
+    check(["/orders/tasks/", f"/orders/{dispatched.pk}/", f"/orders/{grabbing.pk}/"])
+    english.force_login(people.manager_a)
+    check(
+        [
+            "/staff/",
+            "/staff/orders/",
+            "/staff/orders/?queue=reports",
+            "/staff/orders/new/",
+            f"/staff/orders/{waiting.pk}/",
+            f"/staff/orders/{dispatched.pk}/",
+            f"/staff/orders/{report.pk}/",
+        ]
+    )
+    english.logout()
+    for url in ["/open311/v2/services.json", "/open311/v2/services/nope.xml", "/open311/v2/requests.json?status=x"]:
+        assert_no_han(english.get(url).content.decode(), where=url, allowed=allowed)
+    posted = english.post("/open311/v2/requests.json", {"service_code": "repair"})
+    assert_no_han(posted.content.decode(), where="an Open311 POST without a key", allowed=allowed)

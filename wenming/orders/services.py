@@ -203,7 +203,7 @@ def clean_answers(service_type: ServiceType, answers: Mapping[str, Any] | None) 
     unknown = sorted(set(answers) - set(questions))
     if unknown:
         raise Invalid(
-            _("不认识的附加信息：%(codes)s。") % {"codes": "、".join(unknown)},
+            _("不认识的附加信息：%(codes)s。") % {"codes": _("、").join(unknown)},
             code="unknown_attribute",
             field=unknown[0],
         )
@@ -546,7 +546,7 @@ def override_type(*, actor: User, order: Order, service_type: ServiceType, note:
             actor=actor,
             note=(
                 _("服务类型由“%(old)s”改为“%(new)s”") % {"old": previous, "new": service_type.name}
-                + (f"：{note}" if note else "")
+                + (_("：%(note)s") % {"note": note} if note else "")
             )[:NOTE_MAX],
             at=now,
         )
@@ -957,6 +957,11 @@ def complete_order(
             hours = _served_hours(served.hours, elapsed)
             if served.volunteer.pk in people:
                 raise Invalid(_("同一位志愿者只能登记一次。"), code="duplicate_server", field="servers")
+            if not (
+                served.volunteer.site.is_within(policies.responsible_site(order))
+                or served.volunteer.site.is_within(order.site)
+            ):
+                raise Invalid(_("只能登记本辖区在册的志愿者。"), code="invalid_server", field="servers")
             if not served.volunteer.is_active:
                 raise Invalid(
                     _("志愿者%(name)s已不在册。") % {"name": served.volunteer.user.name},

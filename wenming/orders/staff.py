@@ -366,7 +366,7 @@ def _answers(order: Order) -> list[tuple[str, str]]:
         names = {str(c.get("key")): str(c.get("name") or c.get("key")) for c in question.choices}
         if question.datatype in (Datatype.SINGLE, Datatype.MULTI):
             values = value if isinstance(value, list) else [value]
-            text = "、".join(names.get(str(v), str(v)) for v in values)
+            text = _("、").join(names.get(str(v), str(v)) for v in values)
         elif question.datatype == Datatype.DATETIME:
             parsed = dt.datetime.fromisoformat(str(value))
             text = timezone.localtime(parsed).strftime("%Y-%m-%d %H:%M")
