@@ -6,7 +6,6 @@ the staff who run them (``wenming.activities.policies``). Writes happen in
 """
 
 import datetime as dt
-import re
 from typing import Annotated, Any, Literal
 
 from django.db.models import Prefetch, Q, prefetch_related_objects
@@ -18,8 +17,7 @@ from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema
 from ninja.params import functions as params
 from ninja.responses import Status
-from pydantic import AwareDatetime, BeforeValidator
-from pydantic_core import PydanticCustomError
+from pydantic import AwareDatetime
 
 from wenming.accounts.api import OPTIONAL, SIGNED_IN, PersonRef, SiteRef, current_user, signed_in
 from wenming.accounts.models import User
@@ -34,7 +32,7 @@ from wenming.activities.models import (
     Signup,
     SignupStatus,
 )
-from wenming.core.api_errors import Id, In, PageNumber, PageSize, SafeText, documented, lazy_str
+from wenming.core.api_errors import Id, In, IsoDate, Moment, PageNumber, PageSize, SafeText, documented, lazy_str
 from wenming.core.errors import Invalid
 from wenming.network.api import PhotoOut
 from wenming.network.models import Brand, Project, Site, Venue
@@ -48,18 +46,6 @@ AudienceCode = Literal[
     "all", "elderly", "children", "families", "youth", "women", "disabled", "party_members", "volunteers"
 ]
 Seats = Annotated[int, Field(ge=0, le=100_000)]
-ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _iso_only(value: Any) -> Any:
-    """Only ISO 8601 text: pydantic would also read "0" as a Unix timestamp, which nobody means."""
-    if not isinstance(value, str) or not ISO_DAY.match(value):
-        raise PydanticCustomError("iso_8601", "expected an ISO 8601 date or date-time")
-    return value
-
-
-Moment = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_only)]
 
 # --- Schemas --------------------------------------------------------------------------------------
 

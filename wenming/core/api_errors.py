@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any, cast
 
@@ -39,7 +40,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.parser import Parser
-from pydantic import AfterValidator, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from wenming.core.errors import DomainError
@@ -328,3 +329,53 @@ class In(Schema):
     """A request body: unknown fields are refused, so a misspelt field is never silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+# --- Dates and moments in query strings and bodies -------------------------------------------------
+
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_only(value: Any) -> Any:
+    """Only ISO 8601 text: pydantic would also read "0" as a Unix timestamp, which nobody means."""
+    if not isinstance(value, str) or not ISO_DAY.match(value):
+        raise PydanticCustomError("iso_8601", "expected an ISO 8601 date or date-time")
+    return value
+
+
+# Datetimes a database of either kind can store, whatever the offset they come in.
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2100
+
+
+def storable(value: dt.datetime | dt.date) -> dt.datetime | dt.date:
+    # The year as written: an offset moves it by a day at most, which these bounds leave room for.
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(_("日期应在%(first)d年至%(last)d年之间。") % {"first": EARLIEST_YEAR, "last": LATEST_YEAR})
+    return value
+
+
+# ISO 8601 only (not a Unix timestamp), and within the years above.
+Moment = Annotated[AwareDatetime, BeforeValidator(iso_only), AfterValidator(storable)]
+IsoDate = Annotated[dt.date, BeforeValidator(iso_only), AfterValidator(storable)]
+
+
+def day_or_moment(value: Any) -> dt.date | dt.datetime:
+    """A date, or a date-time with its offset, as ISO 8601 text; one error message for either."""
+    wrong = ValueError(_("请填写日期（如2026-03-01）或带时区的时刻（如2026-03-01T09:00:00+08:00）。"))
+    if not isinstance(value, str) or not ISO_DAY.match(value):
+        raise wrong
+    try:
+        parsed = dt.date.fromisoformat(value) if len(value) == len("2026-03-01") else dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise wrong from exc
+    if isinstance(parsed, dt.datetime) and parsed.utcoffset() is None:
+        raise wrong
+    return storable(parsed)
+
+
+# The ``from`` and ``to`` of a list: a day (all of it) or a moment.
+DayOrMoment = Annotated[
+    dt.date | dt.datetime,
+    PlainValidator(day_or_moment),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}),
+]

@@ -30,13 +30,23 @@ from ninja import Field, File, Form, Router, Schema, UploadedFile
 from ninja.errors import ValidationError
 from ninja.params import functions as params
 from ninja.responses import Status
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Json, PlainValidator, WithJsonSchema
+from pydantic import Json
 
 from wenming.accounts.api import SIGNED_IN, PersonRef, SiteRef, signed_in
 from wenming.accounts.models import User
-from wenming.activities.api import ISO_DAY, _iso_only
 from wenming.activities.models import Audience
-from wenming.core.api_errors import Id, In, PageNumber, PageSize, SafeText, documented, lazy_str
+from wenming.core.api_errors import (
+    DayOrMoment,
+    Id,
+    In,
+    IsoDate,
+    Moment,
+    PageNumber,
+    PageSize,
+    SafeText,
+    documented,
+    lazy_str,
+)
 from wenming.core.errors import Invalid
 from wenming.lib.masking import mask_name, mask_phone
 from wenming.lib.text import explain
@@ -88,42 +98,6 @@ STATUS_HELP = gettext_lazy(
 KIND_HELP = gettext_lazy("service 服务点单，report 随手拍")
 TypeCode = Annotated[SafeText, Field(min_length=1, max_length=40, description=lazy_str(gettext_lazy("服务类型编码")))]
 
-# Datetimes a database of either kind can store, whatever the offset they come in.
-EARLIEST_YEAR, LATEST_YEAR = 1970, 2100
-
-
-def _storable(value: dt.datetime | dt.date) -> dt.datetime | dt.date:
-    # The year as written: an offset moves it by a day at most, which these bounds leave room for.
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise ValueError(_("日期应在%(first)d年至%(last)d年之间。") % {"first": EARLIEST_YEAR, "last": LATEST_YEAR})
-    return value
-
-
-# ISO 8601 only (not a Unix timestamp), and within the years above.
-Moment = Annotated[AwareDatetime, BeforeValidator(_iso_only), AfterValidator(_storable)]
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_only), AfterValidator(_storable)]
-
-
-def _day_or_moment(value: Any) -> dt.date | dt.datetime:
-    """A date, or a date-time with its offset, as ISO 8601 text; one error message for either."""
-    wrong = ValueError(_("请填写日期（如2026-03-01）或带时区的时刻（如2026-03-01T09:00:00+08:00）。"))
-    if not isinstance(value, str) or not ISO_DAY.match(value):
-        raise wrong
-    try:
-        parsed = dt.date.fromisoformat(value) if len(value) == len("2026-03-01") else dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise wrong from exc
-    if isinstance(parsed, dt.datetime) and parsed.utcoffset() is None:
-        raise wrong
-    return _storable(parsed)
-
-
-# The ``from`` and ``to`` of a list: a day (all of it) or a moment.
-DayOrMoment = Annotated[
-    dt.date | dt.datetime,
-    PlainValidator(_day_or_moment),
-    WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}),
-]
 Note = Annotated[SafeText, Field(max_length=services.NOTE_MAX)]
 ReasonText = Annotated[SafeText, Field(max_length=services.NOTE_MAX)]
 

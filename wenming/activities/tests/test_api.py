@@ -578,3 +578,10 @@ def test_check_out_records_the_hours(client: Client, people: Any, door: Any) -> 
         again = post(client, f"{url}/checkout", {"token": services.signup_token(helper)}, people.manager_a)
         assert (again.json()["outcome"], again.json()["message"]) == ("already", "已经签退过了")
     assert list(ServiceRecord.objects.values_list("source", "hours")) == [("activity", Decimal("1.50"))]
+
+
+@pytest.mark.parametrize("value", ["0001-01-01", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_dates_no_database_can_store_are_refused_not_crashed(street: Any, value: str) -> None:
+    answer = Client().get("/api/activities", {"from": value})
+    assert answer.status_code == 422
+    assert CJK.search(answer.content.decode())
