@@ -50,6 +50,13 @@ which it drops and recreates). It:
    `python -m bench.rush verify`) holds 30 confirmed and 20 waitlisted rows, for exactly the
    people told so, no one twice, with the activity's counters equal to the rows. A FAIL is
    recorded here and makes `bench/run.py` exit non-zero.
+5. **dispatch recommender** (`bench/recommend.py`): after `load_demo`, `python -m bench.recommend`
+   builds 100,000 volunteers with accounts over 300 synthetic sites (about 12 % hold the skill
+   家电维修), 50,000 past and open orders (load, ratings, the last 30 days), then times
+   `orders.recommend.rank(order, limit=5)` for orders at random places at four scopes (a
+   station, a sub-centre, the centre, and the centre for a type that names no skill), reporting
+   calls/s, p50/p95/p99 and SQL queries per call. The baseline is one indexed ORM lookup
+   (`Volunteer.objects.filter(pk=…).exists()`) in the same process; the aim is p95 under 50 ms.
 
 The load generator and the server share the machine's cores, so absolute figures are
 lower than a separate client would measure; compare ratios across runs, and runs on the

@@ -95,6 +95,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 else:
     _db["CONN_HEALTH_CHECKS"] = True
+    # No JIT: our statements are short, and compiling one (a recommender ring of many sites) took
+    # five times longer than running it. Set per connection, so every process agrees.
+    _db.setdefault("OPTIONS", {})["options"] = "-c jit=off"
     # Each pytest-xdist worker gets its own test database.
     _db.setdefault("TEST", {})
 DATABASES = {"default": _db}
