@@ -41,6 +41,7 @@ from wenming.accounts.models import AuditAction, AuditLog, Profile, Role, RoleGr
 from wenming.accounts.services import grant_role, register_resident
 from wenming.demo import names
 from wenming.demo.activities import load_activities
+from wenming.demo.orders import load_orders
 from wenming.demo.people import SERVICES, SKILLS, Identities, availability, birth_date, political_status
 from wenming.network.models import Brand, Project, Site, SiteKind, SiteLevel, Venue
 from wenming.network.services import create_brand, create_project, create_site, create_venue
@@ -390,6 +391,7 @@ class _Builder:
         self.build_ledger()
         rng = random.Random(SEED + 1)  # noqa: S311 - demo data, not a secret
         activity_counts = load_activities(self.sites, self.staff, self.volunteers, rng=rng)
+        order_counts = load_orders(self.sites, self.staff, self.volunteers, rng=random.Random(SEED + 2))  # noqa: S311
         here = list(self.sites.values())
         self.counts = {
             "阵地": len(here),
@@ -402,6 +404,7 @@ class _Builder:
             "居民": RoleGrant.objects.filter(role=Role.RESIDENT, site__in=here).count(),
             "服务时长记录": ServiceRecord.objects.filter(site__in=here).count(),
             **activity_counts,
+            **order_counts,
         }
 
     def site(self, suffix: str) -> Site:

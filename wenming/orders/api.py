@@ -326,7 +326,7 @@ class OrderFormIn(OrderFields):
     answers: Json[Answers] | None = Field(
         None,
         description=lazy_str(format_lazy("{help}{json}", help=ANSWERS_HELP, json=gettext_lazy("，JSON 对象文本"))),
-        examples=['{"hospital": "第一人民医院"}'],
+        examples=['{"mobility": "wheelchair"}'],
     )
 
 

@@ -535,8 +535,14 @@ def override_type(*, actor: User, order: Order, service_type: ServiceType, note:
             return order
         previous = order.service_type.name
         now = timezone.now()
-        Order.objects.filter(pk=order.pk).update(service_type=service_type, revision=F("revision") + 1, updated_at=now)
+        # Answers to questions the new type does not ask are dropped.
+        asked = set(service_type.questions.values_list("code", flat=True))
+        answers = {code: value for code, value in order.answers.items() if code in asked}
+        Order.objects.filter(pk=order.pk).update(
+            service_type=service_type, answers=answers, revision=F("revision") + 1, updated_at=now
+        )
         order.service_type = service_type
+        order.answers = answers
         order.revision += 1
         OrderEvent.objects.create(
             order=order,
@@ -958,7 +964,8 @@ def complete_order(
             if served.volunteer.pk in people:
                 raise Invalid(_("同一位志愿者只能登记一次。"), code="duplicate_server", field="servers")
             if not (
-                served.volunteer.site.is_within(policies.responsible_site(order))
+                served.volunteer.pk == order.accepted_by_id
+                or served.volunteer.site.is_within(policies.responsible_site(order))
                 or served.volunteer.site.is_within(order.site)
             ):
                 raise Invalid(_("只能登记本辖区在册的志愿者。"), code="invalid_server", field="servers")
