@@ -1,4 +1,5 @@
-"""Read-side questions about orders: satisfaction per volunteer, team and station.
+"""Read-side questions about orders: an order's answers in words; satisfaction per volunteer, team
+and station.
 
 A rated order counts for the volunteer who accepted it, the team it was
 dispatched to (if any) and its station. Satisfied means 4 or 5 stars, the
@@ -13,9 +14,34 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Avg, Count, Q, QuerySet
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from wenming.network.models import Site
-from wenming.orders.models import LOW_RATING, Order, OrderKind
+from wenming.orders.models import LOW_RATING, Datatype, Order, OrderKind
+
+
+def answers_in_words(order: Order) -> list[tuple[str, str]]:
+    """The extra questions' answers as people read them: (prompt, answer), with choices by name and
+    times in local time; an answer to a question since removed shows its code and value."""
+    questions = {q.code: q for q in order.service_type.questions.all()}
+    rows = []
+    for code, value in (order.answers or {}).items():
+        question = questions.get(code)
+        if question is None:
+            rows.append((code, str(value)))
+            continue
+        names = {str(c.get("key")): str(c.get("name") or c.get("key")) for c in question.choices}
+        if question.datatype in (Datatype.SINGLE, Datatype.MULTI):
+            values = value if isinstance(value, list) else [value]
+            text = _("、").join(names.get(str(v), str(v)) for v in values)
+        elif question.datatype == Datatype.DATETIME:
+            parsed = dt.datetime.fromisoformat(str(value))
+            text = formats.date_format(timezone.localtime(parsed), "DATETIME_FORMAT")
+        else:
+            text = str(value)
+        rows.append((question.prompt, text))
+    return rows
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import hashlib
 import re
 import secrets
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -333,13 +333,16 @@ def _move(
     return order
 
 
-def _locked(order: Order) -> Order:
+def _locked(order: Order, actor: User | None = None, *allowed: Callable[[User, Order], bool]) -> Order:
     """Re-read the caller's order inside the transaction (a row lock on PostgreSQL), so a move starts
-    from the state as it is now and the caller's copy shows the result."""
+    from the state as it is now and the caller's copy shows the result; then ask each policy in
+    ``allowed``: an order the actor may not act on answers 404, as if it were not there."""
     try:
         order.refresh_from_db(from_queryset=Order.objects.select_for_update())
     except Order.DoesNotExist as exc:
         raise NotFound(_("未找到该订单。")) from exc
+    if actor is not None and not all(check(actor, order) for check in allowed):
+        raise NotFound(_("未找到该订单。"))
     return order
 
 
@@ -524,9 +527,7 @@ def _apply_rule(order: Order, *, now: dt.datetime) -> None:
 def override_type(*, actor: User, order: Order, service_type: ServiceType, note: str = "") -> Order:
     """Staff correct the type (the classifier's or the requester's choice) before the order is taken."""
     with transaction.atomic():
-        order = _locked(order)
-        if not policies.can_review_order(actor, order):
-            raise NotFound(_("未找到该订单。"))
+        order = _locked(order, actor, policies.can_review_order)
         if order.status not in {OrderStatus.REVIEWING, OrderStatus.PENDING, OrderStatus.REPORTED}:
             raise Conflict(_("订单已派出，不能再更改服务类型。"), code="invalid_transition")
         if service_type.kind != order.kind or not service_type.is_active:
@@ -561,9 +562,7 @@ def override_type(*, actor: User, order: Order, service_type: ServiceType, note:
 
 def approve_order(*, actor: User, order: Order, note: str = "") -> Order:
     with transaction.atomic():
-        order = _locked(order)
-        if not policies.can_review_order(actor, order):
-            raise NotFound(_("未找到该订单。"))
+        order = _locked(order, actor, policies.can_review_order)
         now = timezone.now()
         _move(
             order, OrderStatus.PENDING, action="approve", actor=actor, note=note, now=now, **_pending_fields(order, now)
@@ -579,9 +578,7 @@ def reject_order(*, actor: User, order: Order, reason: str) -> Order:
     """审单不通过, or a civility report not taken up: the requester reads the reason."""
     reason = _text(reason, limit=NOTE_MAX, field="reason", required=True, message=_("请填写不予受理的原因。"))
     with transaction.atomic():
-        order = _locked(order)
-        if not policies.can_review_order(actor, order):
-            raise NotFound(_("未找到该订单。"))
+        order = _locked(order, actor, policies.can_review_order)
         now = timezone.now()
         _move(
             order,
@@ -601,9 +598,7 @@ def cancel_order(*, actor: User, order: Order, reason: str = "") -> Order:
     """The requester withdraws, or staff cancel, before anyone has accepted."""
     reason = _text(reason, limit=NOTE_MAX, field="reason")
     with transaction.atomic():
-        order = _locked(order)
-        if not policies.can_view_order(actor, order) or not policies.can_cancel(actor, order):
-            raise NotFound(_("未找到该订单。"))
+        order = _locked(order, actor, policies.can_view_order, policies.can_cancel)
         now = timezone.now()
         _move(
             order,
@@ -707,9 +702,7 @@ def dispatch_order(
     """派单 to one volunteer or one team; again (改派) while it waits or after it was accepted."""
     note = _text(note, limit=NOTE_MAX, field="note")
     with transaction.atomic():
-        order = _locked(order)
-        if not policies.can_dispatch(actor, order):
-            raise NotFound(_("未找到该订单。"))
+        order = _locked(order, actor, policies.can_dispatch)
         return _dispatch(order, volunteer=volunteer, team=team, actor=actor, note=note, now=timezone.now())
 
 
@@ -738,9 +731,7 @@ def _open_grab(order: Order, *, actor: User | None, actor_label: str = "", now: 
 def open_grab(*, actor: User, order: Order) -> Order:
     """抢单: every qualified volunteer of the site sees the order; the first to take it gets it."""
     with transaction.atomic():
-        order = _locked(order)
-        if not policies.can_dispatch(actor, order):
-            raise NotFound(_("未找到该订单。"))
+        order = _locked(order, actor, policies.can_dispatch)
         return _open_grab(order, actor=actor, now=timezone.now())
 
 
@@ -818,9 +809,7 @@ def decline_order(*, actor: User, order: Order, reason: str) -> Order:
     """拒单 with a reason: the order goes back to the station to dispatch again."""
     reason = _text(reason, limit=NOTE_MAX, field="reason", required=True, message=_("请填写拒单原因。"))
     with transaction.atomic():
-        order = _locked(order)
-        if not policies.can_view_order(actor, order):
-            raise NotFound(_("未找到该订单。"))
+        order = _locked(order, actor, policies.can_view_order)
         if not policies.can_decline(actor, order):
             raise NotAllowed(_("该订单没有派给您。"), code="not_assigned")
         volunteer = policies.volunteer_of(actor)
@@ -851,9 +840,7 @@ def release_order(*, actor: User, order: Order, reason: str) -> Order:
     """The volunteer who accepted cannot serve after all: back to the station, with a reason."""
     reason = _text(reason, limit=NOTE_MAX, field="reason", required=True, message=_("请填写退回原因。"))
     with transaction.atomic():
-        order = _locked(order)
-        if not policies.can_view_order(actor, order) or not policies.can_deliver(actor, order):
-            raise NotFound(_("未找到该订单。"))
+        order = _locked(order, actor, policies.can_view_order, policies.can_deliver)
         now = timezone.now()
         _move(
             order,
@@ -883,9 +870,7 @@ def release_order(*, actor: User, order: Order, reason: str) -> Order:
 
 def start_order(*, actor: User, order: Order, now: dt.datetime | None = None) -> Order:
     with transaction.atomic():
-        order = _locked(order)
-        if not policies.can_view_order(actor, order) or not policies.can_deliver(actor, order):
-            raise NotFound(_("未找到该订单。"))
+        order = _locked(order, actor, policies.can_view_order, policies.can_deliver)
         now = now or timezone.now()
         _move(
             order,
@@ -944,9 +929,7 @@ def complete_order(
         raise Invalid(_("服务人数应为1到10000之间的整数。"), code="invalid_beneficiaries", field="beneficiaries")
     checked = _photos(photos)
     with transaction.atomic():
-        order = _locked(order)
-        if not policies.can_view_order(actor, order) or not policies.can_deliver(actor, order):
-            raise NotFound(_("未找到该订单。"))
+        order = _locked(order, actor, policies.can_view_order, policies.can_deliver)
         if order.status != OrderStatus.IN_SERVICE:
             raise Conflict(_("请先开始服务，再完成。"), code="invalid_transition")
         began = started_at or order.started_at
@@ -1024,9 +1007,7 @@ def rate_order(*, actor: User, order: Order, rating: int, comment: str = "") -> 
     if rating <= LOW_RATING and not comment:
         raise Invalid(_("请说说哪里不满意，便于我们改进。"), code="missing_comment", field="comment")
     with transaction.atomic():
-        order = _locked(order)
-        if not policies.can_view_order(actor, order) or not policies.can_rate(actor, order):
-            raise NotFound(_("未找到该订单。"))
+        order = _locked(order, actor, policies.can_view_order, policies.can_rate)
         if order.status != OrderStatus.COMPLETED:
             if order.rating is not None:
                 raise Conflict(_("您已评价过该订单。"), code="already_rated")
@@ -1063,9 +1044,7 @@ def review_complaint(*, actor: User, order: Order, note: str) -> Order:
     """The station manager looks into a low rating and writes what was done; the order closes."""
     note = _text(note, limit=NOTE_MAX, field="note", required=True, message=_("请填写复核意见。"))
     with transaction.atomic():
-        order = _locked(order)
-        if not policies.can_review_complaint(actor, order):
-            raise NotFound(_("未找到该订单。"))
+        order = _locked(order, actor, policies.can_review_complaint)
         now = timezone.now()
         _move(
             order, OrderStatus.CLOSED, action="review", actor=actor, note=note, now=now, review_note=note, closed_at=now
@@ -1081,9 +1060,7 @@ def persuade_report(*, actor: User, order: Order, note: str) -> Order:
     """劝导: staff record what they told the people concerned."""
     note = _text(note, limit=NOTE_MAX, field="note", required=True, message=_("请填写劝导情况。"))
     with transaction.atomic():
-        order = _locked(order)
-        if not policies.can_review_order(actor, order):
-            raise NotFound(_("未找到该订单。"))
+        order = _locked(order, actor, policies.can_review_order)
         _move(order, OrderStatus.PERSUADED, action="persuade", actor=actor, note=note, follow_up_on=None)
         _tell_requester(order, _("您反映的问题已劝导"), note)
     return order
@@ -1093,9 +1070,7 @@ def mark_rectified(*, actor: User, order: Order, note: str = "", photos: Sequenc
     note = _text(note, limit=NOTE_MAX, field="note") or _("已整改")
     checked = _photos(photos)
     with transaction.atomic():
-        order = _locked(order)
-        if not policies.can_review_order(actor, order):
-            raise NotFound(_("未找到该订单。"))
+        order = _locked(order, actor, policies.can_review_order)
         now = timezone.now()
         _move(
             order,
@@ -1119,9 +1094,7 @@ def mark_not_rectified(*, actor: User, order: Order, follow_up_on: dt.date, note
     if not isinstance(follow_up_on, dt.date) or follow_up_on <= today or follow_up_on > today + dt.timedelta(days=90):
         raise Invalid(_("复查日期应在今后90天内。"), code="invalid_follow_up", field="follow_up_on")
     with transaction.atomic():
-        order = _locked(order)
-        if not policies.can_review_order(actor, order):
-            raise NotFound(_("未找到该订单。"))
+        order = _locked(order, actor, policies.can_review_order)
         _move(
             order,
             OrderStatus.UNRECTIFIED,

@@ -42,13 +42,12 @@ from wenming.accounts.policies import is_staff_anywhere, people_visible_to, staf
 from wenming.activities.forms import add_domain_error
 from wenming.core.errors import DomainError
 from wenming.lib.phone import InvalidPhone, normalize
-from wenming.orders import policies, services
+from wenming.orders import policies, selectors, services
 from wenming.orders.models import (
     AWAITING_ACCEPT,
     FINAL_STATUSES,
     HELD,
     TRANSITIONS,
-    Datatype,
     Order,
     OrderKind,
     OrderPhoto,
@@ -352,30 +351,6 @@ def _actions(actor: User, order: Order) -> dict[str, bool]:
     }
 
 
-def _answers(order: Order) -> list[tuple[str, str]]:
-    """The extra questions' answers in words: the prompt, and the choices' names for list answers."""
-    if not order.answers:
-        return []
-    questions = {q.code: q for q in order.service_type.questions.all()}
-    shown = []
-    for code, value in order.answers.items():
-        question = questions.get(code)
-        if question is None:
-            shown.append((code, str(value)))
-            continue
-        names = {str(c.get("key")): str(c.get("name") or c.get("key")) for c in question.choices}
-        if question.datatype in (Datatype.SINGLE, Datatype.MULTI):
-            values = value if isinstance(value, list) else [value]
-            text = _("、").join(names.get(str(v), str(v)) for v in values)
-        elif question.datatype == Datatype.DATETIME:
-            parsed = dt.datetime.fromisoformat(str(value))
-            text = timezone.localtime(parsed).strftime("%Y-%m-%d %H:%M")
-        else:
-            text = str(value)
-        shown.append((question.prompt, text))
-    return shown
-
-
 def _classification(order: Order) -> dict[str, Any] | None:
     """The classifier's suggestion, as staff read it: the type, its confidence, the words, the runners-up."""
     record = order.classification or {}
@@ -451,7 +426,7 @@ def _render_detail(
         "countdown": countdown_of(order, now),
         "follow_up_due": follow_up_due(order, timezone.localdate()),
         "show_contact": policies.can_see_contact(actor, order),
-        "answers": _answers(order),
+        "answers": selectors.answers_in_words(order),
         "classification": _classification(order),
         "candidates": _candidates(order) if actions["dispatch"] else [],
         "history": [

@@ -46,7 +46,7 @@ from wenming.core.errors import DomainError
 from wenming.lib.images import photo_response
 from wenming.lib.masking import mask_name, mask_phone
 from wenming.lib.text import Classification
-from wenming.orders import classify, policies, services
+from wenming.orders import classify, policies, selectors, services
 from wenming.orders.forms import (
     CompleteForm,
     OrderForm,
@@ -60,7 +60,6 @@ from wenming.orders.models import (
     ACTION_LABELS,
     HELD,
     TRANSITIONS,
-    Datatype,
     Order,
     OrderKind,
     OrderPhoto,
@@ -502,28 +501,6 @@ def _moves(user: User, order: Order) -> Moves:
     )
 
 
-def _answer_rows(order: Order) -> list[tuple[str, str]]:
-    """The extra questions' answers as the resident would read them (choice names, local times)."""
-    questions = {q.code: q for q in order.service_type.questions.all()}
-    rows = []
-    for code, value in (order.answers or {}).items():
-        question = questions.get(code)
-        if question is None:
-            rows.append((code, str(value)))
-            continue
-        names = {str(c.get("key")): str(c.get("name") or c.get("key")) for c in question.choices}
-        if question.datatype in (Datatype.SINGLE, Datatype.MULTI):
-            values = value if isinstance(value, list) else [value]
-            text = _("、").join(names.get(str(v), str(v)) for v in values)
-        elif question.datatype == Datatype.DATETIME:
-            parsed = dt.datetime.fromisoformat(str(value))
-            text = formats.date_format(timezone.localtime(parsed), "DATETIME_FORMAT")
-        else:
-            text = str(value)
-        rows.append((question.prompt, text))
-    return rows
-
-
 def _hours_so_far(order: Order, now: dt.datetime) -> Decimal | None:
     """A first guess for the hours served: the time since the start, to a tenth, at most 24."""
     if order.started_at is None:
@@ -569,7 +546,7 @@ def _detail(
             "request_photos": [p for p in photos if p.stage == PhotoStage.REQUEST],
             "completion_photos": [p for p in photos if p.stage == PhotoStage.COMPLETION],
             "follow_up_photos": [p for p in photos if p.stage == PhotoStage.FOLLOW_UP],
-            "answers": _answer_rows(order),
+            "answers": selectors.answers_in_words(order),
             "servers": [
                 (server.volunteer.user.name, format(server.hours.normalize(), "f"))
                 for server in order.servers.select_related("volunteer__user").order_by("id")
