@@ -34,6 +34,7 @@ from pydantic import Json
 
 from wenming.accounts.api import SIGNED_IN, PersonRef, SiteRef, signed_in
 from wenming.accounts.models import User
+from wenming.accounts.policies import staff_scope
 from wenming.activities.models import Audience
 from wenming.core.api_errors import (
     DayOrMoment,
@@ -47,12 +48,12 @@ from wenming.core.api_errors import (
     documented,
     lazy_str,
 )
-from wenming.core.errors import Invalid
+from wenming.core.errors import Invalid, NotFound
 from wenming.lib.masking import mask_name, mask_phone
 from wenming.lib.text import explain
 from wenming.network.api import Latitude, Longitude
 from wenming.network.models import Site
-from wenming.orders import policies, services
+from wenming.orders import policies, selectors, services
 from wenming.orders.classify import as_record, classify
 from wenming.orders.models import (
     ACTION_LABELS,
@@ -413,6 +414,26 @@ class CandidateOut(Schema):
 class CandidateList(Schema):
     order_id: int
     results: list[CandidateOut]
+
+
+class SatisfactionOut(Schema):
+    rated: int = Field(description=lazy_str(gettext_lazy("已评价单数")))
+    average: float | None = Field(description=lazy_str(gettext_lazy("平均评分")))
+    satisfied: int = Field(description=lazy_str(gettext_lazy("4分及以上的单数")))
+    low: int = Field(description=lazy_str(gettext_lazy("2分及以下的单数")))
+    satisfied_share: float | None = Field(description=lazy_str(gettext_lazy("满意率（%）")))
+
+
+class SatisfactionRow(SatisfactionOut):
+    id: int
+    name: str
+
+
+class SatisfactionReport(Schema):
+    site: SiteRef
+    by: str
+    overall: SatisfactionOut
+    results: list[SatisfactionRow]
 
 
 # --- Shaping --------------------------------------------------------------------------------------
@@ -1331,4 +1352,67 @@ def not_rectified(request: HttpRequest, order_id: Id, payload: NotRectifiedIn) -
         lambda u, o: services.mark_not_rectified(
             actor=u, order=o, follow_up_on=payload.follow_up_on, note=payload.note
         ),
+    )
+
+
+# --- Satisfaction ----------------------------------------------------------------------------
+
+
+def _satisfaction(value: selectors.Satisfaction) -> dict[str, Any]:
+    share = value.satisfied_share
+    return {
+        "rated": value.rated,
+        "average": None if value.average is None else float(value.average),
+        "satisfied": value.satisfied,
+        "low": value.low,
+        "satisfied_share": None if share is None else float(share),
+    }
+
+
+@router.get(
+    "/sites/{site_id}/satisfaction",
+    auth=SIGNED_IN,
+    **documented(
+        gettext_lazy("满意度统计"),
+        gettext_lazy(
+            "某阵地及其下级的评单统计，按志愿者、志愿服务队或实践站分列，可限定评价时间（from 含，to 不含）。"
+            "仅该阵地的工作人员可查看，其他人与不存在的阵地一样回答 404。"
+        ),
+        tag=TAG,
+        success={200: SatisfactionReport},
+        errors={401: AUTH_ERRORS, 404: ("not_found",), 422: ("invalid",)},
+    ),
+)
+def satisfaction(
+    request: HttpRequest,
+    site_id: Id,
+    by: Annotated[
+        Literal["volunteer", "team", "station"],
+        params.Query("volunteer", description=lazy_str(gettext_lazy("volunteer 志愿者，team 服务队，station 实践站"))),
+    ] = "volunteer",
+    from_: Annotated[DayOrMoment | None, params.Query(None, alias="from")] = None,
+    to: Annotated[DayOrMoment | None, params.Query(None)] = None,
+) -> SatisfactionReport:
+    user = signed_in(request)
+    root = Site.objects.filter(pk=site_id).first()
+    if root is None or not staff_scope(user).covers(root):
+        raise NotFound(_("未找到该阵地。"))
+    since = _start_of(from_) if from_ is not None else None
+    until = _end_of(to) if to is not None else None
+    grouped = {"volunteer": selectors.by_volunteer, "team": selectors.by_team, "station": selectors.by_station}[by](
+        root, since, until
+    )
+    if by == "volunteer":
+        names = dict(Volunteer.objects.filter(pk__in=grouped).values_list("pk", "user__name"))
+    elif by == "team":
+        names = dict(Team.objects.filter(pk__in=grouped).values_list("pk", "name"))
+    else:
+        names = dict(Site.objects.filter(pk__in=grouped).values_list("pk", "name"))
+    rows = [SatisfactionRow(id=pk, name=names.get(pk, ""), **_satisfaction(value)) for pk, value in grouped.items()]
+    rows.sort(key=lambda r: (-(r.satisfied_share or 0), -r.rated, r.id))
+    return SatisfactionReport(
+        site=SiteRef(id=root.pk, name=root.name),
+        by=by,
+        overall=SatisfactionOut(**_satisfaction(selectors.overall(root, since, until))),
+        results=rows,
     )

@@ -1178,3 +1178,26 @@ def test_orders_operations_keep_the_contract_on_real_orders(
         f"{response.status_code} {response.text[:500]}\n\n"
         f"Reproduce with:\n    {case.as_curl_command(headers=headers)}"
     )
+
+
+def test_satisfaction_per_volunteer_team_and_station(people: Any, street: Any, chen: Any, make_order: Any) -> None:
+    from wenming.orders import services as order_services
+
+    for rating, comment in ((5, ""), (2, "迟到")):
+        order = make_order(OrderStatus.COMPLETED)
+        order_services.rate_order(actor=people.resident_a, order=order, rating=rating, comment=comment)
+    client = Client()
+    client.force_login(people.subcentre_admin)
+    answer = client.get(f"/api/sites/{street.subcentre.pk}/satisfaction", {"by": "volunteer"})
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert body["overall"] == {"rated": 2, "average": 3.5, "satisfied": 1, "low": 1, "satisfied_share": 50.0}
+    assert [(r["id"], r["name"], r["rated"]) for r in body["results"]] == [(chen.pk, "小陈", 2)]
+    stations = client.get(f"/api/sites/{street.subcentre.pk}/satisfaction", {"by": "station"}).json()
+    assert [r["name"] for r in stations["results"]] == [street.station_a.name]
+    later = client.get(f"/api/sites/{street.subcentre.pk}/satisfaction", {"from": "2100-01-01"}).json()
+    assert later["overall"]["rated"] == 0
+    client.force_login(people.manager_b)
+    assert client.get(f"/api/sites/{street.station_a.pk}/satisfaction").status_code == 404
+    client.force_login(people.resident_a)
+    assert client.get(f"/api/sites/{street.station_a.pk}/satisfaction").status_code == 404
