@@ -650,7 +650,9 @@ def order_detail(order: Order, viewer: User) -> OrderDetailOut:
             )
             for p in order.photos.all()
         ],
-        history=[_event_out(e, order, see) for e in order.history.all()],
+        history=[
+            _event_out(e, order, see) for e in order.history.all() if policies.can_see_event(viewer, order, e.action)
+        ],
         actions=allowed_moves(viewer, order),
     )
 

@@ -152,6 +152,19 @@ def can_see_contact(user: AnyUser, order: Order) -> bool:
     return is_holder(user, order) and (order.status in HELD or order.status == OrderStatus.COMPLETED)
 
 
+# Steps that are the station's and its volunteers' business, not the requester's: who turned the
+# order down and why, and the classifier's or staff's retyping.
+INTERNAL_ACTIONS = frozenset({"decline", "release", "retype"})
+
+
+def can_see_event(user: AnyUser, order: Order, action: str) -> bool:
+    """A history step: everyone who may see the order sees it, but the requester (who is not also
+    staff) does not see the internal steps."""
+    if action not in INTERNAL_ACTIONS:
+        return True
+    return is_staff_for(user, order) or not is_requester(user, order)
+
+
 def can_review_order(user: AnyUser, order: Order) -> bool:
     """审单, and the moves of a civility report (劝导, 整改): staff of the station."""
     return is_staff_for(user, order)

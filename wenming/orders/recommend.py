@@ -185,6 +185,15 @@ class _Plan:
         return sum(w for f, w in self.weights.items() if f != "distance")
 
     @property
+    def skill_gap(self) -> float:
+        """The skill points a candidate short of full skill points misses at least: one neither in one
+        of the type's teams nor holding all of its k skills holds at most k − 1 of them. 0 when every
+        candidate has full skill points (k < 2: a candidate holds the one skill or is in a team) or
+        skill does not count."""
+        k = len(self.skills)
+        return self.weights["skill"] / k if "skill" in self.weights and k >= 2 else 0.0
+
+    @property
     def best_history(self) -> float:
         """The most any volunteer can score on load, rating and fairness."""
         return self.weights["load"] + self.weights["rating"] + self.weights["fairness"]
@@ -223,12 +232,17 @@ def _plan(order: Order, now: dt.datetime) -> _Plan:
 # parameter, and each fragment carries its parameters in the order they appear.
 
 RING_SQL = (
-    "WITH c AS MATERIALIZED (SELECT v.id, {static} AS static FROM {source} WHERE {where})"
+    "WITH c AS MATERIALIZED ({branches})"
     " SELECT c.id, c.static + {history} AS score{average} FROM c{bar} ORDER BY score DESC, c.id LIMIT %s"
 )
-# Read the volunteers site by site (few sites), or look the type's people up by id (many);
-# CROSS JOIN keeps SQLite to that order, PostgreSQL plans it as any join.
-BY_SITE_SQL = "(VALUES {sites}) d CROSS JOIN {volunteers} v"
+# One branch of the candidates CTE: the static points of the volunteers it reads.
+BRANCH_SQL = "SELECT v.id, {static} AS static FROM {source} WHERE {where}"
+# Read the volunteers site by site (few sites), or look the type's people up by id (many, or only
+# the full-skill few); CROSS JOIN keeps SQLite to that order, PostgreSQL plans it as any join.
+BY_SITE_SQL = {
+    "postgresql": "(VALUES {sites}) d CROSS JOIN LATERAL (SELECT * FROM {volunteers} v WHERE v.site_id = d.column1 OFFSET 0) v",
+    "sqlite": "(VALUES {sites}) d CROSS JOIN {volunteers} v",
+}
 BY_HOLDER_SQL = "{volunteers} v CROSS JOIN (VALUES {sites}) d"
 SITE_ROW_SQL = "(CAST(%s AS BIGINT), CAST(%s AS DOUBLE PRECISION))"
 SKILL_POINTS_SQL = (
@@ -269,8 +283,15 @@ HAS_SKILL_SQL = "(SELECT 1 FROM {skills} s WHERE s.volunteer_id = v.id AND s.ski
 IN_TEAM_SQL = (
     "(SELECT 1 FROM {memberships} m WHERE m.volunteer_id = v.id AND m.team_id + 0 IN ({ids}) LIMIT 1) IS NOT NULL"
 )
+# A volunteer among the ids a subquery lists. PostgreSQL is told to compute the list first and then
+# probe the volunteers by primary key: as ``IN`` it would hash the list and scan all volunteers.
+IN_SET_SQL = {"postgresql": "v.id = ANY(ARRAY({ids}))", "sqlite": "v.id IN ({ids})"}
 SKILL_HOLDERS_SQL = "SELECT s.volunteer_id FROM {skills} s WHERE s.skill_id IN ({ids})"
 TEAM_MEMBERS_SQL = "SELECT m.volunteer_id FROM {memberships} m WHERE m.team_id IN ({ids})"
+# Holders of every one of the type's skills: those of the first, asked for each of the others (about
+# half the rows of grouping the holders of all).
+ALL_SKILLS_SQL = "SELECT s.volunteer_id FROM {skills} s WHERE s.skill_id = %s{others}"
+ALSO_SKILL_SQL = " AND EXISTS (SELECT 1 FROM {skills} t WHERE t.volunteer_id = s.volunteer_id AND t.skill_id = %s)"
 ACTIVE_ACCOUNT_SQL = "EXISTS (SELECT 1 FROM {users} u WHERE u.id = v.user_id AND u.is_active = %s)"
 NOT_REFUSED_SQL = (
     "v.id NOT IN (SELECT e.volunteer_id FROM {events} e"
@@ -357,18 +378,29 @@ def _history(plan: _Plan, tables: dict[str, str]) -> _Sql:
     return _Sql(text, (*held, connection.ops.adapt_datetimefield_value(plan.recent_since)))
 
 
-def _where(order: Order, plan: _Plan, tables: dict[str, str], *, by_holders: bool) -> _Sql:
-    """Who is a candidate: the rule of ``policies.qualified_volunteers``, less who refused the order."""
+# How a branch finds its volunteers: asking each volunteer of its sites whether they qualify, reading
+# the type's skill holders and team members once, or reading only the full-skill few (``_Plan.strong``).
+BY_SITE, BY_HOLDERS, STRONG = "by site", "by holders", "strong"
+
+
+def _where(order: Order, plan: _Plan, tables: dict[str, str], *, how: str) -> _Sql:
+    """Who is a candidate: the rule of ``policies.qualified_volunteers``, less who refused the order
+    (for ``STRONG``, only those whose skill points are full: team members and holders of every skill)."""
     terms, params = ["v.site_id = d.column1", "v.is_active = %s"], list[Any]([True])
-    if by_holders:
+    if how in (BY_HOLDERS, STRONG):
         holders = []
         if plan.skills:
-            holders.append(SKILL_HOLDERS_SQL.format(ids=_marks(plan.skills), **tables))
-            params += plan.skills
+            if how == STRONG:
+                others = "".join(ALSO_SKILL_SQL.format(**tables) for _unused in list(plan.skills)[1:])
+                holders.append(ALL_SKILLS_SQL.format(others=others, **tables))
+                params += plan.skills
+            else:
+                holders.append(SKILL_HOLDERS_SQL.format(ids=_marks(plan.skills), **tables))
+                params += plan.skills
         if plan.team_ids:
             holders.append(TEAM_MEMBERS_SQL.format(ids=_marks(plan.team_ids), **tables))
             params += plan.team_ids
-        terms.append(f"v.id IN ({' UNION '.join(holders)})")
+        terms.append(IN_SET_SQL[connection.vendor].format(ids=" UNION ".join(holders)))
     elif plan.skills or plan.team_ids:
         either = []
         if plan.skills:
@@ -384,6 +416,18 @@ def _where(order: Order, plan: _Plan, tables: dict[str, str], *, by_holders: boo
     return _Sql(" AND ".join(terms), tuple(params))
 
 
+def _branch(order: Order, plan: _Plan, site_points: dict[int, float], tables: dict[str, str], *, how: str) -> _Sql:
+    """The volunteers of these sites that ``how`` reads, with their static points."""
+    rows = ", ".join(SITE_ROW_SQL for _unused in site_points)
+    source = _Sql(
+        (BY_SITE_SQL[connection.vendor] if how == BY_SITE else BY_HOLDER_SQL).format(sites=rows, **tables),
+        tuple(x for pk, points in site_points.items() for x in (pk, points)),
+    )
+    static, where = _static(plan, tables), _where(order, plan, tables, how=how)
+    text = BRANCH_SQL.format(static=static.text, source=source.text, where=where.text)
+    return _Sql(text, (*static.params, *source.params, *where.params))
+
+
 @dataclass(frozen=True)
 class _Row:
     pk: int
@@ -391,41 +435,43 @@ class _Row:
 
 
 def _ring(
-    order: Order, plan: _Plan, site_points: dict[int, float], limit: int, *, bar: float, with_average: bool
+    order: Order,
+    plan: _Plan,
+    everyone: dict[int, float],
+    strong: dict[int, float],
+    limit: int,
+    *,
+    bar: float,
+    with_average: bool,
 ) -> tuple[list[_Row], float | None]:
-    """The best ``limit`` candidates at the sites of ``site_points`` that can still reach ``bar``, and
-    (if asked) the average number of orders those sites' candidates accepted in the last 30 days.
+    """The best ``limit`` candidates that can still reach ``bar``: every candidate of the sites of
+    ``everyone``, the full-skill ones of the sites of ``strong`` (both: site -> distance points); and
+    (if asked) the average number of orders the candidates accepted in the last 30 days.
 
     The candidates' static points come first (a materialised CTE); the orders of a candidate are only
     read if their static points plus the best possible history reach the bar.
     """
     tables = _tables()
-    by_holders = bool(plan.skills or plan.team_ids) and len(site_points) > MANY_SITES
-    rows = ", ".join(SITE_ROW_SQL for _unused in site_points)
-    source = _Sql(
-        (BY_HOLDER_SQL if by_holders else BY_SITE_SQL).format(sites=rows, **tables),
-        tuple(x for pk, points in site_points.items() for x in (pk, points)),
-    )
-    static, where, history = (
-        _static(plan, tables),
-        _where(order, plan, tables, by_holders=by_holders),
-        _history(plan, tables),
-    )
+    branches = []
+    if everyone:
+        many = bool(plan.skills or plan.team_ids) and len(everyone) > MANY_SITES
+        branches.append(_branch(order, plan, everyone, tables, how=BY_HOLDERS if many else BY_SITE))
+    if strong:
+        branches.append(_branch(order, plan, strong, tables, how=STRONG))
+    history = _history(plan, tables)
     average = _Sql("")
     if with_average:
         average = _Sql(
             RECENT_AVERAGE_SQL.format(**tables), (connection.ops.adapt_datetimefield_value(plan.recent_since),)
         )
     cut = _Sql(" WHERE c.static >= %s", (bar - plan.best_history,)) if bar > -math.inf else _Sql("")
-    parts = (static, source, where, history, average, cut)  # in the order they appear in RING_SQL
     text = RING_SQL.format(
-        static=static.text,
-        source=source.text,
-        where=where.text,
+        branches=" UNION ALL ".join(b.text for b in branches),
         history=history.text,
         average=average.text,
         bar=cut.text,
     )
+    parts = (*branches, history, average, cut)  # in the order they appear in RING_SQL
     params = [p for part in parts for p in part.params] + [limit]
     with connection.cursor() as cursor:
         cursor.execute(text, params)
@@ -435,21 +481,36 @@ def _ring(
 
 
 def _rings(order: Order, plan: _Plan, points: dict[int, float], limit: int) -> tuple[list[_Row], float | None]:
-    """The best ``limit`` of the subtree: sites nearest first, in rings; a site none of whose volunteers
-    could reach the best ``limit`` found so far is skipped."""
+    """The best ``limit`` of the subtree: sites nearest first, in rings, each ring one statement.
+
+    Against the best ``limit`` found so far (the bar), a site none of whose candidates could reach it
+    is skipped; one where only a full-skill candidate could (``_Plan.skill_gap``) is read for those
+    only, and as the bar only rises, every such site of the rest of the subtree is read with it, in
+    the same statement (reading the full-skill few costs about the same for one site or for all).
+    """
     by_nearness = sorted(points, key=lambda pk: (-points[pk], pk))
     best: list[_Row] = []
     average: float | None = None
+    done: set[int] = set()
     start = 0
     for size in RINGS:
         bar = best[limit - 1].score if len(best) >= limit else -math.inf
-        ring = {
-            pk: points[pk] for pk in by_nearness[start : start + size] if points[pk] + plan.best_without_distance >= bar
-        }
-        if ring:
-            found, ring_average = _ring(order, plan, ring, limit, bar=bar, with_average=start == 0)
+        everyone: dict[int, float] = {}
+        strong: dict[int, float] = {}
+        for i, pk in enumerate(by_nearness[start:], start):
+            best_here = points[pk] + plan.best_without_distance
+            if pk in done or best_here < bar:
+                continue
+            if best_here - plan.skill_gap >= bar:
+                if i < start + size:
+                    everyone[pk] = points[pk]
+            else:
+                strong[pk] = points[pk]
+        if everyone or strong:
+            found, ring_average = _ring(order, plan, everyone, strong, limit, bar=bar, with_average=start == 0)
             average = ring_average if start == 0 else average
             best = sorted([*best, *found], key=lambda r: (-r.score, r.pk))[:limit]
+            done.update(strong)
         start += size
     return best, average
 

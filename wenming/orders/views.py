@@ -542,7 +542,11 @@ def _detail(
             "accept_countdown": accept_countdown(order, now) if order.status == OrderStatus.DISPATCHED else None,
             "finish_countdown": finish_countdown(order, now) if order.status in HELD else None,
             "moves": moves,
-            "events": [(e, ACTION_LABELS.get(e.action, e.action)) for e in events],
+            "events": [
+                (e, ACTION_LABELS.get(e.action, e.action))
+                for e in events
+                if policies.can_see_event(user, order, e.action)
+            ],
             "request_photos": [p for p in photos if p.stage == PhotoStage.REQUEST],
             "completion_photos": [p for p in photos if p.stage == PhotoStage.COMPLETION],
             "follow_up_photos": [p for p in photos if p.stage == PhotoStage.FOLLOW_UP],

@@ -117,3 +117,11 @@ def test_nobody_signed_out_may_do_anything(orders: dict[str, Order]) -> None:
     from django.contrib.auth.models import AnonymousUser
 
     assert _allowed(AnonymousUser(), orders["own"]) == set()  # type: ignore[arg-type]
+
+
+def test_the_requester_does_not_see_who_declined_and_why(people: People, orders: dict[str, Order]) -> None:
+    order = orders["own"]
+    services.decline_order(actor=people.volunteer_a, order=order, reason="今天在外地")
+    assert not policies.can_see_event(people.resident_a, order, "decline")
+    assert policies.can_see_event(people.resident_a, order, "dispatch")
+    assert policies.can_see_event(people.manager_a, order, "decline")

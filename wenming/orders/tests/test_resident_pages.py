@@ -471,3 +471,16 @@ def test_rating_twice_is_a_message(wang: Client, make_order: MakeOrder) -> None:
     response = wang.post(reverse("orders:rate", args=[order.pk]), {"rating": "4"})
     assert response.status_code == 409
     assert "您已评价过该订单。" in page(response)
+
+
+def test_the_requester_reads_no_decline_reason(people: Any, chen: Any, make_order: Any) -> None:
+    from wenming.orders import services as order_services
+
+    order = make_order(OrderStatus.DISPATCHED)
+    order_services.decline_order(actor=people.volunteer_a, order=order, reason="今天在外地")
+    client = Client()
+    client.force_login(people.resident_a)
+    page = client.get(f"/orders/{order.pk}/").content.decode()
+    assert "今天在外地" not in page
+    client.force_login(people.manager_a)
+    assert "今天在外地" in client.get(f"/staff/orders/{order.pk}/").content.decode()
