@@ -38,21 +38,31 @@ How it stays fast with 100,000 volunteers, exactly:
   in Python once per site of the subtree and handed to SQL as a table of (site, points).
 - Everything else is scored in SQL, one statement per ring of sites, nearest first (``RINGS``: the
   8 nearest, the next 24, the rest), ending ``ORDER BY score DESC, id LIMIT n``: only n rows come
-  back. Skill and availability points come from the volunteer row and an index probe; load, rating
-  and fairness from one correlated pass over the volunteer's orders (index on ``accepted_by``).
+  back. Skill and availability points (the static points) come from the volunteer row and index
+  probes; load, rating and fairness (the history) from one correlated pass over the volunteer's
+  orders (index on ``accepted_by``).
+- In two phases: a ring first scores in full the ``FIRST_FEW`` × n candidates with the most static
+  points; their n-th score is one the rest must be able to beat, so the history of the others is
+  read only if their static points plus the best possible history (``_Plan.best_history``) reach
+  it, and the bar.
 - No volunteer of a site can score more than its distance points plus the full weight of every
   other factor, so a ring skips the sites where that bound falls short of the n-th best score found
-  so far, and reads the orders only of volunteers whose other points plus the best possible history
-  still reach it. In the benchmark (bench/recommend.py) that leaves a few dozen of 300 sites to read
-  for an order escalated to the district centre.
+  so far (the bar). Tighter: a candidate short of full skill points (neither in one of the type's
+  teams nor holding all of its k ≥ 2 skills) has at most (k − 1)/k of them, so where only full skill
+  points could reach the bar, only the full-skill few are read (team members and holders of every
+  skill, found by id), and for all such sites of the rest of the subtree at once (the bar only
+  rises). In the benchmark (bench/recommend.py) an order escalated to the district centre reads its
+  8 nearest sites, then some 800 full-skill volunteers: two statements.
 - Over a few sites the volunteers are read site by site (the (site, is_active) index) and asked
-  whether they qualify; over many, the type's skill holders and team members are read once.
+  whether they qualify; over many, the type's skill holders and team members are read once. On
+  PostgreSQL the site-by-site read is a ``LATERAL`` subquery (``OFFSET 0`` keeps it one), and ids
+  from a subquery are matched with ``= ANY(ARRAY(…))``: with the default ``random_page_cost`` the
+  planner would otherwise scan all 100,000 volunteers rather than probe a few hundred.
 
 At most ten queries, whatever the number of candidates: the type's skills and teams, the sites,
 up to three rings, and four for the chosen few (rows, their matching skills, teams and history).
 PostgreSQL connections run with ``jit=off`` (settings), as compiling a ring cost more than running
-it. Scoring with nothing to
-separate the sites (no locations at all) visits every candidate.
+it. Scoring with nothing to separate the sites (no locations at all) visits every candidate.
 """
 
 from __future__ import annotations
@@ -95,6 +105,9 @@ RECENT_DAYS = 30
 UNKNOWN_AVAILABILITY = 0.5
 # Sites are scored nearest first, in rings of this many sites (the last takes the rest).
 RINGS = (8, 24, 1_000_000_000)
+# A ring first scores this many times ``limit`` candidates (the best by their points before history)
+# in full, and so knows a score the rest must be able to beat before their history is read.
+FIRST_FEW = 4
 # A ring of more sites than this reads the skill holders once instead of asking each volunteer.
 MANY_SITES = 24
 # Moves after which a volunteer is not offered the same order again.
@@ -226,21 +239,34 @@ def _plan(order: Order, now: dt.datetime) -> _Plan:
 #
 # One statement per ring of sites, written out rather than built with the ORM: it runs on every dispatch,
 # and the ORM took longer to compile the expression than the database took to run it. SQLite and
-# PostgreSQL run the same text except for the test of the availability JSON. The templates are
+# PostgreSQL run the same text except for the test of the availability JSON and two joins PostgreSQL
+# is held to (``BY_SITE_SQL``, ``IN_SET_SQL``). The templates are
 # constants; what is put into them is table names (from the models), placeholders, and numbers
 # derived from this module's constants (``_num``). Every value (ids, times, the slot) is a
 # parameter, and each fragment carries its parameters in the order they appear.
 
+# c: the candidates and their static points; f: the first few by static points, with their history;
+# then the rest, but only those whose static points plus the best possible history reach both the
+# bar and the ``limit``-th score of f (no row when f has fewer: then c has no more).
 RING_SQL = (
-    "WITH c AS MATERIALIZED ({branches})"
-    " SELECT c.id, c.static + {history} AS score{average} FROM c{bar} ORDER BY score DESC, c.id LIMIT %s"
+    "WITH c AS MATERIALIZED ({branches}),"
+    " f AS MATERIALIZED (SELECT b.id, b.static + {history_b} AS score"
+    " FROM (SELECT c.id, c.static FROM c ORDER BY c.static DESC, c.id LIMIT %s) b),"
+    " r AS (SELECT f.id, f.score FROM f UNION ALL SELECT c.id, c.static + {history} FROM c"
+    " WHERE {bar}c.static >= (SELECT f.score FROM f ORDER BY f.score DESC LIMIT 1 OFFSET %s) - %s"
+    " AND c.id NOT IN (SELECT f.id FROM f))"
+    " SELECT r.id, r.score{average} FROM r ORDER BY r.score DESC, r.id LIMIT %s"
 )
 # One branch of the candidates CTE: the static points of the volunteers it reads.
 BRANCH_SQL = "SELECT v.id, {static} AS static FROM {source} WHERE {where}"
 # Read the volunteers site by site (few sites), or look the type's people up by id (many, or only
-# the full-skill few); CROSS JOIN keeps SQLite to that order, PostgreSQL plans it as any join.
+# the full-skill few); CROSS JOIN keeps SQLite to that order. PostgreSQL plans a CROSS JOIN as any
+# join, and with the default random_page_cost scans every volunteer rather than probe a few sites:
+# the LATERAL subquery (OFFSET 0 keeps it from being flattened) makes it read them site by site.
 BY_SITE_SQL = {
-    "postgresql": "(VALUES {sites}) d CROSS JOIN LATERAL (SELECT * FROM {volunteers} v WHERE v.site_id = d.column1 OFFSET 0) v",
+    "postgresql": (
+        "(VALUES {sites}) d CROSS JOIN LATERAL (SELECT * FROM {volunteers} v WHERE v.site_id = d.column1 OFFSET 0) v"
+    ),
     "sqlite": "(VALUES {sites}) d CROSS JOIN {volunteers} v",
 }
 BY_HOLDER_SQL = "{volunteers} v CROSS JOIN (VALUES {sites}) d"
@@ -271,11 +297,11 @@ HISTORY_POINTS_SQL = (
     " + {rating} * (({prior_sum} + CAST(COALESCE(SUM(o.rating), 0) AS DOUBLE PRECISION))"
     " / ({prior_count} + CAST(COUNT(o.rating) AS DOUBLE PRECISION)) - 1.0)"
     " + {fairness} / (1.0 + CAST(COUNT(CASE WHEN o.accepted_at >= %s THEN 1 END) AS DOUBLE PRECISION))"
-    " FROM {orders} o WHERE o.accepted_by_id = c.id)"
+    " FROM {orders} o WHERE o.accepted_by_id = {of}.id)"
 )
 RECENT_AVERAGE_SQL = (
-    ", AVG(CAST((SELECT COUNT(*) FROM {orders} o WHERE o.accepted_by_id = c.id AND o.accepted_at >= %s)"
-    " AS DOUBLE PRECISION)) OVER ()"
+    ", (SELECT AVG(CAST((SELECT COUNT(*) FROM {orders} o WHERE o.accepted_by_id = c.id AND o.accepted_at >= %s)"
+    " AS DOUBLE PRECISION)) FROM c)"
 )
 # Scalar subqueries rather than EXISTS: PostgreSQL would hash every holder of the skill first, where a
 # probe per volunteer of a few sites is cheaper.
@@ -361,8 +387,8 @@ def _static(plan: _Plan, tables: dict[str, str]) -> _Sql:
     return _Sql(" + ".join(terms), tuple(params))
 
 
-def _history(plan: _Plan, tables: dict[str, str]) -> _Sql:
-    """Load, rating and fairness points of volunteer ``c.id``, in one pass over the orders they accepted
+def _history(plan: _Plan, tables: dict[str, str], of: str) -> _Sql:
+    """Load, rating and fairness points of volunteer ``{of}.id``, in one pass over the orders they accepted
     (with none, the aggregates see no rows and give a newcomer's points)."""
     w = plan.weights
     held = sorted(HELD)
@@ -373,13 +399,14 @@ def _history(plan: _Plan, tables: dict[str, str]) -> _Sql:
         prior_sum=_num(PRIOR_RATINGS * PRIOR_RATING),
         prior_count=_num(PRIOR_RATINGS),
         fairness=_num(w["fairness"]),
+        of=of,
         **tables,
     )
     return _Sql(text, (*held, connection.ops.adapt_datetimefield_value(plan.recent_since)))
 
 
 # How a branch finds its volunteers: asking each volunteer of its sites whether they qualify, reading
-# the type's skill holders and team members once, or reading only the full-skill few (``_Plan.strong``).
+# the type's skill holders and team members once, or reading only the full-skill few (``_Plan.skill_gap``).
 BY_SITE, BY_HOLDERS, STRONG = "by site", "by holders", "strong"
 
 
@@ -393,10 +420,9 @@ def _where(order: Order, plan: _Plan, tables: dict[str, str], *, how: str) -> _S
             if how == STRONG:
                 others = "".join(ALSO_SKILL_SQL.format(**tables) for _unused in list(plan.skills)[1:])
                 holders.append(ALL_SKILLS_SQL.format(others=others, **tables))
-                params += plan.skills
             else:
                 holders.append(SKILL_HOLDERS_SQL.format(ids=_marks(plan.skills), **tables))
-                params += plan.skills
+            params += plan.skills
         if plan.team_ids:
             holders.append(TEAM_MEMBERS_SQL.format(ids=_marks(plan.team_ids), **tables))
             params += plan.team_ids
@@ -448,8 +474,9 @@ def _ring(
     ``everyone``, the full-skill ones of the sites of ``strong`` (both: site -> distance points); and
     (if asked) the average number of orders the candidates accepted in the last 30 days.
 
-    The candidates' static points come first (a materialised CTE); the orders of a candidate are only
-    read if their static points plus the best possible history reach the bar.
+    The candidates' static points come first (a materialised CTE); the ``FIRST_FEW`` × ``limit`` with
+    the most are scored in full, and the orders of any other candidate are only read if their static
+    points plus the best possible history reach both the bar and the ``limit``-th of those scores.
     """
     tables = _tables()
     branches = []
@@ -458,20 +485,23 @@ def _ring(
         branches.append(_branch(order, plan, everyone, tables, how=BY_HOLDERS if many else BY_SITE))
     if strong:
         branches.append(_branch(order, plan, strong, tables, how=STRONG))
-    history = _history(plan, tables)
+    history, history_b = _history(plan, tables, "c"), _history(plan, tables, "b")
     average = _Sql("")
     if with_average:
         average = _Sql(
             RECENT_AVERAGE_SQL.format(**tables), (connection.ops.adapt_datetimefield_value(plan.recent_since),)
         )
-    cut = _Sql(" WHERE c.static >= %s", (bar - plan.best_history,)) if bar > -math.inf else _Sql("")
+    cut = _Sql("c.static >= %s AND ", (bar - plan.best_history,)) if bar > -math.inf else _Sql("")
     text = RING_SQL.format(
         branches=" UNION ALL ".join(b.text for b in branches),
         history=history.text,
+        history_b=history_b.text,
         average=average.text,
         bar=cut.text,
     )
-    parts = (*branches, history, average, cut)  # in the order they appear in RING_SQL
+    first = _Sql("", (FIRST_FEW * limit,))
+    rest = _Sql("", (limit - 1, plan.best_history))
+    parts = (*branches, history_b, first, history, cut, rest, average)  # in the order they appear in RING_SQL
     params = [p for part in parts for p in part.params] + [limit]
     with connection.cursor() as cursor:
         cursor.execute(text, params)
