@@ -954,6 +954,44 @@ def place_order_with_photos(
     return Status(201, _place(signed_in(request), payload, payload.answers or {}, list(photos or [])))
 
 
+@router.post(
+    "/orders/{order_id}/photos",
+    auth=SIGNED_IN,
+    **documented(
+        gettext_lazy("添加照片"),
+        format_lazy(
+            gettext_lazy(
+                "以 multipart/form-data 上传 photos（JPG、PNG 或 WebP，每张不超过5MB）。"
+                "点单人在办结前补充现场照片，接单志愿者或工作人员在服务开始后上传服务照片，"
+                "工作人员上传随手拍的整改照片；每类最多{n}张。"
+            ),
+            n=services.MAX_PHOTOS,
+        ),
+        tag=TAG,
+        success={200: OrderDetailOut},
+        errors={
+            400: ("missing_photo", "too_many_photos", "invalid_photo", "photo_too_large"),
+            401: AUTH_ERRORS,
+            403: WRITE_FORBIDDEN,
+            404: ("not_found",),
+            409: ("photos_closed", "stale"),
+            415: ("unsupported_media_type",),
+            422: ("invalid",),
+        },
+    ),
+)
+def add_photos(request: HttpRequest, order_id: Id, photos: File[list[UploadedFile] | None] = None) -> OrderDetailOut:
+    unknown = sorted(set(request.POST) | (set(request.FILES) - {"photos"}))
+    if unknown:
+        raise ValidationError(
+            [
+                {"type": "extra_forbidden", "loc": ("form", name), "msg": "Extra inputs are not permitted"}
+                for name in unknown
+            ]
+        )
+    return _move(request, order_id, lambda u, o: services.add_photos(actor=u, order=o, photos=list(photos or [])))
+
+
 # --- Reading --------------------------------------------------------------------------------------
 
 

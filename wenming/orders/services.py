@@ -79,6 +79,10 @@ LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 # Control characters other than tab and newline (PostgreSQL refuses NUL in text).
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 NOTIFY_GRAB_LIMIT = 200
+# A service's photos are added once it has started.
+PHOTO_SERVICE_STATUSES = frozenset(
+    {OrderStatus.IN_SERVICE, OrderStatus.COMPLETED, OrderStatus.COMPLAINT, OrderStatus.CLOSED}
+)
 DISPATCHABLE = frozenset({OrderStatus.PENDING, OrderStatus.GRABBING, OrderStatus.DISPATCHED, OrderStatus.ACCEPTED})
 
 
@@ -1104,6 +1108,40 @@ def mark_not_rectified(*, actor: User, order: Order, follow_up_on: dt.date, note
             follow_up_on=follow_up_on,
         )
     return order
+
+
+# --- Photos after the order is placed ---------------------------------------------------------
+
+
+def photo_stage_for(actor: User, order: Order) -> str | None:
+    """Which photos ``actor`` may add now: the requester's own (while the order is open), the
+    service's (its volunteer or staff, once the service has started), a report's follow-up (staff)."""
+    if order.kind == OrderKind.REPORT:
+        if policies.can_review_order(actor, order):
+            return PhotoStage.FOLLOW_UP
+    elif policies.can_deliver(actor, order) and order.status in PHOTO_SERVICE_STATUSES:
+        return PhotoStage.COMPLETION
+    if policies.is_requester(actor, order) and not order.is_final:
+        return PhotoStage.REQUEST
+    return None
+
+
+def add_photos(*, actor: User, order: Order, photos: Sequence[UploadedFile]) -> list[OrderPhoto]:
+    """Add photos to an order: at most ``MAX_PHOTOS`` of each kind (request, service, follow-up)."""
+    if not photos:
+        raise Invalid(_("请选择要上传的照片。"), code="missing_photo", field="photos")
+    checked = _photos(photos)
+    with transaction.atomic():
+        order = _locked(order, actor, policies.can_view_order)
+        stage = photo_stage_for(actor, order)
+        if stage is None:
+            raise Conflict(_("该订单现在不能再添加照片。"), code="photos_closed")
+        if order.photos.filter(stage=stage).count() + len(checked) > MAX_PHOTOS:
+            raise Invalid(_("最多上传%(n)d张照片。") % {"n": MAX_PHOTOS}, code="too_many_photos", field="photos")
+        before = set(order.photos.values_list("pk", flat=True))
+        _store_photos(order, checked, stage=stage, actor=actor)
+        Order.objects.filter(pk=order.pk).update(updated_at=timezone.now())
+        return list(order.photos.exclude(pk__in=before).order_by("id"))
 
 
 # --- The clock --------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from tests.test_api_fuzz import (
 from wenming.accounts import services as account_services
 from wenming.orders import api as orders_api
 from wenming.orders import services
-from wenming.orders.models import Order, OrderEvent, OrderServer, OrderStatus, ServiceType
+from wenming.orders.models import Order, OrderEvent, OrderPhoto, OrderServer, OrderStatus, ServiceType
 from wenming.orders.tests.conftest import NEAR_A, MakeOrder, Menu
 from wenming.volunteers import services as volunteer_services
 from wenming.volunteers.models import ServiceRecord, Volunteer
@@ -1201,3 +1201,32 @@ def test_satisfaction_per_volunteer_team_and_station(people: Any, street: Any, c
     assert client.get(f"/api/sites/{street.station_a.pk}/satisfaction").status_code == 404
     client.force_login(people.resident_a)
     assert client.get(f"/api/sites/{street.station_a.pk}/satisfaction").status_code == 404
+
+
+def test_photos_are_added_by_who_may_at_the_time(people: Any, chen: Any, make_order: Any) -> None:
+    order = make_order(OrderStatus.DISPATCHED)
+    client = Client()
+    client.force_login(people.resident_a)
+    url = f"/api/orders/{order.pk}/photos"
+    answer = client.post(url, {"photos": [png("a.png"), png("b.png")]})
+    assert answer.status_code == 200, answer.content
+    assert [p["stage"] for p in answer.json()["photos"]] == ["request", "request"]
+    assert client.post(url, {}).json()["code"] == "missing_photo"
+    too_many = client.post(url, {"photos": [png(f"{i}.png") for i in range(5)]})
+    assert (too_many.status_code, too_many.json()["code"]) == (400, "too_many_photos")
+    bad = client.post(url, {"photos": [SimpleUploadedFile("x.jpg", b"not a picture", content_type="image/jpeg")]})
+    assert (bad.status_code, bad.json()["code"]) == (400, "invalid_photo")
+    client.force_login(people.volunteer_a)  # dispatched to 小陈, not yet started: nothing to add
+    assert client.post(url, {"photos": [png()]}).json()["code"] == "photos_closed"
+    client.force_login(people.resident_b)
+    assert client.post(url, {"photos": [png()]}).status_code == 404
+    assert OrderPhoto.objects.filter(order=order).count() == 2
+
+
+def test_the_volunteer_adds_service_photos_once_started(people: Any, make_order: Any) -> None:
+    order = make_order(OrderStatus.IN_SERVICE)
+    client = Client()
+    client.force_login(people.volunteer_a)
+    answer = client.post(f"/api/orders/{order.pk}/photos", {"photos": [png()]})
+    assert answer.status_code == 200, answer.content
+    assert OrderPhoto.objects.get(order=order).stage == "completion"
