@@ -150,10 +150,13 @@ def street(db: None) -> Street:
     return Street(district, sub, a, b, pa, other, c)
 
 
+PERSONA_PASSWORD = "correct-horse-battery"  # noqa: S105 - every persona's password, in tests only
+
+
 def _user(phone: str, name: str, **extra: object):
     from wenming.accounts.models import User
 
-    return User.objects.create_user(phone, "correct-horse-battery", name=name, **extra)
+    return User.objects.create_user(phone, PERSONA_PASSWORD, name=name, **extra)
 
 
 def _grant(user, role: str, site) -> None:
@@ -347,3 +350,72 @@ def served(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytes
             proc.kill()
             proc.wait(timeout=10)
         log.close()
+
+
+# --- A real browser, for the flows people click through --------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; nothing downloads a browser
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-proxy-server",
+]
+BROWSER_TIMEOUT_MS = 15_000
+# A browser test module's pytestmark: skipped only where Chromium is missing and CI is not "true".
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and os.environ.get("CI") != "true",
+        reason=f"{CHROMIUM} is not installed (apt-get install chromium); required when CI=true",
+    ),
+]
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Headless Chromium driven by Playwright with ``executable_path``."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+            # ORM calls made while Playwright's loop runs get connections of their own (asgiref's Local
+            # follows the loop's context); close them here, or PostgreSQL cannot drop the test database.
+            connections.close_all()
+
+
+def new_page(browser: Any, *, mobile: bool = False, javascript: bool = True) -> Any:
+    """A page in a fresh context that asks for Chinese (a phone's viewport when ``mobile``)."""
+    options: dict[str, Any] = {
+        "locale": "zh-CN",
+        "extra_http_headers": {"Accept-Language": "zh-CN,zh;q=0.9"},
+        "java_script_enabled": javascript,
+    }
+    if mobile:
+        options["viewport"] = {"width": 390, "height": 844}
+    context = browser.new_context(**options)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    return context.new_page()
+
+
+def sign_in(page: Any, base: str, phone: str, next_path: str = "") -> None:
+    """Sign a persona in through the real login page (password form)."""
+    page.goto(f"{base}/accounts/login/" + (f"?next={next_path}" if next_path else ""))
+    form = page.locator("form:has(input[name=method][value=password])")
+    form.locator("input[name=phone]").fill(phone)
+    form.locator("input[name=password]").fill(PERSONA_PASSWORD)
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()

@@ -13,80 +13,18 @@ is skipped only where that browser is missing and CI is not "true".
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import time_machine
-from django.db import connections
 from django.utils import timezone
 
-from conftest import People
+from conftest import BROWSER_MARKS, People, new_page, sign_in
 from wenming.orders.models import Order, OrderStatus
 from wenming.orders.tests.conftest import Menu
 from wenming.volunteers.models import ServiceRecord, Volunteer
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-proxy-server",
-]
-PASSWORD = "correct-horse-battery"  # the personas' password (root conftest)
-TIMEOUT_MS = 15_000
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists() and os.environ.get("CI") != "true",
-        reason=f"{CHROMIUM} is not installed (apt-get install chromium); required when CI=true",
-    ),
-]
-
-
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-            # ORM calls made while Playwright's loop runs get connections of their own; close them, or
-            # PostgreSQL cannot drop the test database.
-            connections.close_all()
-
-
-def new_page(browser: Any, *, mobile: bool = False) -> Any:
-    options: dict[str, Any] = {"locale": "zh-CN", "extra_http_headers": {"Accept-Language": "zh-CN,zh;q=0.9"}}
-    if mobile:
-        options["viewport"] = {"width": 390, "height": 844}
-    context = browser.new_context(**options)
-    context.set_default_timeout(TIMEOUT_MS)
-    return context.new_page()
-
-
-def sign_in(page: Any, base: str, phone: str, next_path: str = "") -> None:
-    page.goto(f"{base}/accounts/login/" + (f"?next={next_path}" if next_path else ""))
-    form = page.locator("form:has(input[name=method][value=password])")
-    form.locator("input[name=phone]").fill(phone)
-    form.locator("input[name=password]").fill(PASSWORD)
-    form.locator("button[type=submit]").click()
-    page.wait_for_load_state()
+pytestmark = BROWSER_MARKS
 
 
 def submit(locator: Any) -> None:
