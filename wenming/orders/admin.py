@@ -148,7 +148,13 @@ class Open311ClientAdmin(ServiceAdmin[Open311Client]):
 
     def save_model(self, request: HttpRequest, obj: Open311Client, form: Any, change: bool) -> None:
         if change:
-            obj.save(update_fields=[f for f in form.changed_data if f in {"name", "site", "contact", "is_active"}])
+            self.save_changes(
+                obj,
+                form,
+                lambda original, changes: services.update_open311_client(
+                    actor=_actor(request), client=original, changes=changes
+                ),
+            )
             return
         try:
             key = services.issue_open311_key(actor=_actor(request), client=obj)

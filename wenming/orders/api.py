@@ -916,6 +916,18 @@ def place_order(request: HttpRequest, payload: OrderIn) -> Status[OrderDetailOut
     return Status(201, _place(signed_in(request), payload, payload.answers, []))
 
 
+def _refuse_unknown_fields(request: HttpRequest, *, fields: set[str]) -> None:
+    """As a JSON body would: a form field or file nobody reads is refused (422), not silently dropped."""
+    unknown = sorted((set(request.POST) - fields) | (set(request.FILES) - {"photos"}))
+    if unknown:
+        raise ValidationError(
+            [
+                {"type": "extra_forbidden", "loc": ("form", name), "msg": "Extra inputs are not permitted"}
+                for name in unknown
+            ]
+        )
+
+
 @router.post(
     "/orders/with-photos",
     auth=SIGNED_IN,
@@ -942,15 +954,7 @@ def place_order_with_photos(
     payload: Form[OrderFormIn],
     photos: File[list[UploadedFile] | None] = None,
 ) -> Status[OrderDetailOut]:
-    # As a JSON body would be: a field nobody reads is refused, not silently dropped.
-    unknown = sorted((set(request.POST) - set(OrderFormIn.model_fields)) | (set(request.FILES) - {"photos"}))
-    if unknown:
-        raise ValidationError(
-            [
-                {"type": "extra_forbidden", "loc": ("form", name), "msg": "Extra inputs are not permitted"}
-                for name in unknown
-            ]
-        )
+    _refuse_unknown_fields(request, fields=set(OrderFormIn.model_fields))
     return Status(201, _place(signed_in(request), payload, payload.answers or {}, list(photos or [])))
 
 
@@ -981,14 +985,7 @@ def place_order_with_photos(
     ),
 )
 def add_photos(request: HttpRequest, order_id: Id, photos: File[list[UploadedFile] | None] = None) -> OrderDetailOut:
-    unknown = sorted(set(request.POST) | (set(request.FILES) - {"photos"}))
-    if unknown:
-        raise ValidationError(
-            [
-                {"type": "extra_forbidden", "loc": ("form", name), "msg": "Extra inputs are not permitted"}
-                for name in unknown
-            ]
-        )
+    _refuse_unknown_fields(request, fields=set())
     return _move(request, order_id, lambda u, o: services.add_photos(actor=u, order=o, photos=list(photos or [])))
 
 

@@ -1248,6 +1248,13 @@ def issue_open311_key(*, actor: User | None, client: Open311Client, key: str | N
     return key
 
 
+def update_open311_client(*, actor: User, client: Open311Client, changes: Mapping[str, Any]) -> Open311Client:
+    """Rename a client, move its default site, change its contact, or switch it off: platform admins."""
+    if not policies.can_manage_open311_clients(actor):
+        raise NotAllowed(_("只有平台管理员可以管理接入方。"))
+    return apply_changes(client, changes, allowed=("name", "site", "contact", "is_active"))
+
+
 def client_for_key(key: str) -> Open311Client | None:
     if not key or len(key) > 200:
         return None

@@ -110,3 +110,17 @@ def test_orders_are_read_only_with_masked_phones(people: People, make_order: Mak
     assert "138****0006" in listing
     assert people.resident_a.phone not in listing
     assert client.post(f"/admin/orders/order/{order.pk}/change/", {}).status_code == 403
+
+
+def test_switching_a_client_off_goes_through_the_service(people: People, street: Street) -> None:
+    client_row = Open311Client(name="小程序", site=street.subcentre)
+    key = services.issue_open311_key(actor=None, client=client_row)
+    client = signed_in(people.admin)
+    answer = client.post(
+        f"/admin/orders/open311client/{client_row.pk}/change/",
+        {"name": "小程序", "site": str(street.subcentre.pk), "contact": ""},
+    )
+    assert answer.status_code == 302, answer.content.decode()[:1000]
+    client_row.refresh_from_db()
+    assert client_row.is_active is False
+    assert services.client_for_key(key) is None
